@@ -1,0 +1,31 @@
+/* The command entry every file in cmd/ exports, and what its handler receives. */
+#ifndef AFTERSHOCK_CMD_COMMAND_H
+#define AFTERSHOCK_CMD_COMMAND_H
+
+#include "util/opt.h"
+
+struct command;
+
+/* What a handler gets: the positional arguments (options removed) and the parsed options. */
+struct command_args {
+    const struct command *command;
+    int argc;
+    char **argv;
+    const struct opt_values *opts;
+};
+
+struct command {
+    const char *name;
+    const char *summary;     /* one line for `aftershock --help` */
+    const char *usage;       /* arguments after the command name, e.g. "[options] TARGET..." */
+    const char *description; /* paragraphs printed by `aftershock NAME --help` */
+    const struct opt_spec *options;
+    int min_args;            /* fewest positional arguments accepted */
+    /* Returns an exit code (enum exit_code). */
+    int (*handler)(const struct command_args *args);
+};
+
+extern const struct command command_probe;
+extern const struct command command_run;
+
+#endif

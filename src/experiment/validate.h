@@ -1,0 +1,26 @@
+/* Structural validation of an experiment, before anything runs. */
+#ifndef AFTERSHOCK_EXPERIMENT_VALIDATE_H
+#define AFTERSHOCK_EXPERIMENT_VALIDATE_H
+
+#include <jansson.h>
+
+#include "experiment/problems.h"
+
+/* Provider types `run` knows how to execute. */
+#define EXPERIMENT_PROVIDER_TYPES "http, process, signal"
+
+/* Checks the experiment's structure and adds every problem found (missing
+ * title, description or method, hypothesis without title, probe without
+ * tolerance, invalid tolerance, unknown provider type, unknown `ref`, invalid
+ * pauses, runtime strategies, ...). Values that may still contain ${}
+ * references are not checked here. Returns the number of problems added. */
+int experiment_validate(json_t *experiment, struct problems *problems);
+
+/* Checks what needs substituted values: every process provider's path exists
+ * and is executable (looked up in PATH when it has no slash, relative to
+ * base_dir otherwise). Call it on the substituted experiment. Returns the
+ * number of problems added. */
+int experiment_validate_resolved(json_t *experiment, const char *base_dir,
+                                 struct problems *problems);
+
+#endif
