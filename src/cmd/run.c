@@ -1,23 +1,231 @@
-/* Placeholder until the command is implemented. */
+/* `aftershock run`: runs chaos experiments and writes their journals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd/command.h"
+#include "experiment/journal.h"
+#include "experiment/prepare.h"
+#include "experiment/runner.h"
+#include "experiment/substitute.h"
 #include "util/err.h"
+#include "util/http.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/ui.h"
+
+#define DEFAULT_JOURNAL "journal.json"
+#define DEFAULT_HYPOTHESIS_FREQUENCY 1.0
 
 static const struct opt_spec run_options[] = {
+    { "journal-path", 0, "PATH", "where to write the journal (default journal.json; with several "
+      "experiments, one journal each, named PATH-STEM.json)" },
+    { "var", 0, "KEY[:TYPE]=VALUE", "override a configuration value; TYPE is str, int, float, "
+      "bool or json (repeatable)" },
+    { "var-file", 0, "PATH", "read configuration overrides from a JSON, YAML or .env file "
+      "(repeatable)" },
+    { "rollback-strategy", 0, "NAME", "when rollbacks run: default, always, never or deviated" },
+    { "hypothesis-strategy", 0, "NAME", "when the steady state is checked: default, "
+      "before-method-only, after-method-only, during-method-only or continuously" },
+    { "hypothesis-frequency", 0, "SECONDS", "seconds between steady state checks during the "
+      "method (default 1)" },
+    { "fail-fast", 0, NULL, "stop the method at the first deviation seen during it" },
+    { "dry-run", 0, NULL, "validate, resolve and print the plan; run and write nothing" },
     { NULL, 0, NULL, NULL },
 };
 
+/* The experiment's own runtime settings, then the command line on top. */
+static int read_strategies(const struct opt_values *opts, json_t *experiment,
+                           struct runner_opts *ro)
+{
+    json_t *runtime = json_object_get(experiment, "runtime");
+    json_t *hypothesis = json_object_get(runtime, "hypothesis");
+    const char *rollback = json_string_value(
+        json_object_get(json_object_get(runtime, "rollbacks"), "strategy"));
+    const char *strategy = json_string_value(json_object_get(hypothesis, "strategy"));
+    json_t *frequency = json_object_get(hypothesis, "frequency");
+
+    ro->rollback_strategy = ROLLBACK_DEFAULT;
+    ro->hypothesis_strategy = HYPOTHESIS_DEFAULT;
+    ro->hypothesis_frequency =
+        json_is_number(frequency) ? json_number_value(frequency) : DEFAULT_HYPOTHESIS_FREQUENCY;
+    ro->fail_fast = json_is_true(json_object_get(hypothesis, "fail_fast"));
+    if (rollback != NULL)
+        rollback_strategy_parse(rollback, &ro->rollback_strategy);
+    if (strategy != NULL)
+        hypothesis_strategy_parse(strategy, &ro->hypothesis_strategy);
+
+    if (opt_get(opts, "rollback-strategy") != NULL &&
+        rollback_strategy_parse(opt_get(opts, "rollback-strategy"), &ro->rollback_strategy) != 0) {
+        ui_error("invalid value '%s' for --rollback-strategy: use default, always, never or "
+                 "deviated", opt_get(opts, "rollback-strategy"));
+        return -1;
+    }
+    if (opt_get(opts, "hypothesis-strategy") != NULL &&
+        hypothesis_strategy_parse(opt_get(opts, "hypothesis-strategy"),
+                                  &ro->hypothesis_strategy) != 0) {
+        ui_error("invalid value '%s' for --hypothesis-strategy: use default, before-method-only, "
+                 "after-method-only, during-method-only or continuously",
+                 opt_get(opts, "hypothesis-strategy"));
+        return -1;
+    }
+    if (opt_duration(opts, "hypothesis-frequency", ro->hypothesis_frequency, 0.01, 86400,
+                     &ro->hypothesis_frequency) != 0)
+        return -1;
+    if (opt_has(opts, "fail-fast"))
+        ro->fail_fast = true;
+    return 0;
+}
+
+/* Collects --var-file and --var values, in that order. Returns NULL after an error. */
+static json_t *read_overrides(const struct opt_values *opts)
+{
+    json_t *vars = json_object();
+    struct err err;
+    int n;
+    const char *const *files = opt_all(opts, "var-file", &n);
+
+    for (int i = 0; i < n; i++) {
+        if (vars_load_file(files[i], vars, &err) != 0) {
+            ui_error("%s", err.msg);
+            json_decref(vars);
+            return NULL;
+        }
+    }
+    const char *const *assignments = opt_all(opts, "var", &n);
+    for (int i = 0; i < n; i++) {
+        if (vars_parse_assignment(assignments[i], vars, &err) != 0) {
+            ui_error("%s", err.msg);
+            json_decref(vars);
+            return NULL;
+        }
+    }
+    return vars;
+}
+
+/* Journal path for experiment i of n: PATH itself for one, PATH-STEM.json for several. */
+static char *journal_path_for(const char *base, const char *file, int n)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *slash = strrchr(file, '/');
+    const char *stem = slash ? slash + 1 : file;
+    const char *dot = strrchr(stem, '.');
+    const char *base_dot = strrchr(base, '.');
+    const char *base_slash = strrchr(base, '/');
+
+    if (n == 1)
+        return strdup(base);
+    if (base_dot != NULL && (base_slash == NULL || base_dot > base_slash))
+        strbuf_add(&sb, base, (size_t)(base_dot - base));
+    else
+        strbuf_addstr(&sb, base);
+    strbuf_addch(&sb, '-');
+    strbuf_add(&sb, stem, dot ? (size_t)(dot - stem) : strlen(stem));
+    strbuf_addstr(&sb, ".json");
+    return strbuf_detach(&sb);
+}
+
+/* Runs one prepared experiment, writes its journal and prints its summary.
+ * Returns the exit code for this experiment. */
+static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
+                   const char *journal_path)
+{
+    struct err err;
+    json_t *journal = runner_run(p->exec, p->display, p->original, ro);
+    const char *status = json_string_value(json_object_get(journal, "status"));
+    int code = EXIT_OK;
+
+    if (journal_write(journal, journal_path, &err) != 0) {
+        ui_error("%s", err.msg);
+        code = EXIT_RUNFAIL;
+    }
+    journal_print_summary(stdout, journal, code == EXIT_OK ? journal_path : NULL);
+    if (runner_interrupt_signal() != 0)
+        code = 128 + runner_interrupt_signal();
+    else if (code == EXIT_OK && (strcmp(status, "completed") != 0 ||
+                                 json_is_true(json_object_get(journal, "deviated"))))
+        code = EXIT_FINDING;
+    json_decref(journal);
+    return code;
+}
+
 static int run_main(const struct command_args *args)
 {
-    (void)args;
-    return EXIT_RUNFAIL;
+    int n = args->argc;
+    struct prepared_experiment *prepared = calloc((size_t)n, sizeof(*prepared));
+    struct runner_opts *strategies = calloc((size_t)n, sizeof(*strategies));
+    const char *journal_base = opt_get(args->opts, "journal-path");
+    json_t *overrides = read_overrides(args->opts);
+    int invalid = 0, code = EXIT_OK;
+
+    if (prepared == NULL || strategies == NULL)
+        abort();
+    if (overrides == NULL) {
+        code = EXIT_USAGE;
+        goto cleanup;
+    }
+    if (journal_base == NULL)
+        journal_base = DEFAULT_JOURNAL;
+
+    /* Every experiment is checked before any of them runs. */
+    for (int i = 0; i < n; i++) {
+        struct problems problems;
+        problems_init(&problems, args->argv[i]);
+        if (experiment_prepare(args->argv[i], overrides, NULL, &prepared[i], &problems) != 0 ||
+            read_strategies(args->opts, prepared[i].exec, &strategies[i]) != 0) {
+            problems_print(&problems, stderr);
+            invalid++;
+        }
+        problems_release(&problems);
+    }
+    if (invalid > 0) {
+        ui_hint("fix the experiment%s above; nothing was run", n > 1 ? "s" : "");
+        code = EXIT_USAGE;
+        goto cleanup;
+    }
+
+    if (opt_has(args->opts, "dry-run")) {
+        for (int i = 0; i < n; i++)
+            journal_print_plan(stdout, prepared[i].display, args->argv[i],
+                               rollback_strategy_name(strategies[i].rollback_strategy),
+                               hypothesis_strategy_name(strategies[i].hypothesis_strategy));
+        goto cleanup;
+    }
+
+    http_global_init();
+    runner_install_signal_handlers();
+    for (int i = 0; i < n; i++) {
+        char *path = journal_path_for(journal_base, args->argv[i], n);
+        int one = run_one(&prepared[i], &strategies[i], path);
+        free(path);
+        if (one > code)
+            code = one;
+        if (runner_interrupt_signal() != 0)
+            break;
+    }
+
+cleanup:
+    for (int i = 0; i < n; i++)
+        prepared_experiment_release(&prepared[i]);
+    free(prepared);
+    free(strategies);
+    json_decref(overrides);
+    return code;
 }
 
 const struct command command_run = {
     .name = "run",
-    .summary = "not implemented yet",
-    .usage = "[options]",
-    .description = "",
+    .summary = "run chaos experiments and write their journals",
+    .usage = "[options] EXPERIMENT...",
+    .description =
+        "Runs each experiment (Chaos Toolkit format, JSON or YAML): the steady state\n"
+        "hypothesis before, the method, the hypothesis after, then the rollbacks.\n"
+        "Every experiment is validated before any of them runs.\n"
+        "\n"
+        "exit codes: 0 every steady state held; 1 a steady state was not met or\n"
+        "deviated; 2 invalid options or experiments; 3 the journal could not be\n"
+        "written; 130 or 143 interrupted by SIGINT or SIGTERM (rollbacks still ran).\n",
     .options = run_options,
-    .min_args = 0,
+    .min_args = 1,
     .handler = run_main,
 };

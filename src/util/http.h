@@ -21,6 +21,7 @@ struct http_request {
     size_t body_max;                 /* bytes of response body kept; 0 means 1 MiB */
     const char *resolve_address;     /* connect to this numeric address instead of
                                       * resolving the host (for trying each address) */
+    volatile sig_atomic_t *stop;     /* abort the transfer once it becomes non-zero; may be NULL */
 };
 
 struct http_response {
@@ -50,7 +51,13 @@ void http_global_init(void);
 
 /* Sends a request and reads the response. Returns 0 when a response arrived
  * (whatever its status) or -1 with err set ("connection refused by
- * 127.0.0.1:8080", "timed out after 2 s", ...) and *kind set. */
+ * 127.0.0.1:8080", "timed out after 2 s", ...) and *kind set. A body longer
+ * than body_max ends the transfer early and still returns 0, with
+ * body_truncated set. A transfer aborted through stop fails with
+ * HTTP_ERR_OTHER and "interrupted". Only http and https are allowed, proxies
+ * from the environment are ignored, and messages never contain header values
+ * or the URL's password. Safe to call from several threads at once. Callers
+ * that use https should ignore SIGPIPE, because CURLOPT_NOSIGNAL is set. */
 int http_send(const struct http_request *req, struct http_response *res,
               enum http_error_kind *kind, struct err *err);
 
