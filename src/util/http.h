@@ -46,7 +46,7 @@ enum http_error_kind {
     HTTP_ERR_OTHER,
 };
 
-/* Calls curl_global_init once; safe to call from several places before threads start. */
+/* Calls curl_global_init once, through pthread_once, so any thread may call it. */
 void http_global_init(void);
 
 /* Sends a request and reads the response. Returns 0 when a response arrived
