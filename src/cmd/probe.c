@@ -149,20 +149,30 @@ static const char **collect_headers(const struct opt_values *opts)
     return list;
 }
 
-static int print_result(const struct opt_values *opts, const struct probe_status *statuses,
-                        size_t n, double elapsed)
+/* Prints the outcome and returns the exit code: 0 when every target is
+ * healthy, 1 when one is not, 3 when the output could not be written. */
+static int report_result(const struct opt_values *opts, const struct probe_status *statuses,
+                         size_t n, double elapsed)
 {
     struct err err;
+    int code = EXIT_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!statuses[i].healthy)
+            code = EXIT_FINDING;
+    }
+    if (probe_stop)
+        ui_warning("wait interrupted before its deadline");
 
     if (!opt_has(opts, "json")) {
         probe_print_summary(stdout, statuses, n);
-        return 0;
+        return code;
     }
     if (probe_print_json(stdout, statuses, n, elapsed, &err) != 0) {
         ui_error("%s", err.msg);
-        return -1;
+        return EXIT_RUNFAIL;
     }
-    return 0;
+    return code;
 }
 
 static int probe_main(const struct command_args *args)
@@ -210,16 +220,7 @@ static int probe_main(const struct command_args *args)
     }
     double elapsed = time_monotonic() - start;
     probe_progress_clear(&progress);
-
-    code = EXIT_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!statuses[i].healthy)
-            code = EXIT_FINDING;
-    }
-    if (probe_stop)
-        ui_warning("interrupted before every target was checked to the end");
-    if (print_result(args->opts, statuses, n, elapsed) != 0)
-        code = EXIT_RUNFAIL;
+    code = report_result(args->opts, statuses, n, elapsed);
 
 cleanup:
     for (size_t i = 0; i < parsed; i++)

@@ -37,10 +37,10 @@ int probe_check_set_regex(struct probe_check *c, const char *pattern, struct err
 
     re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
     if (re == NULL) {
-        PCRE2_UCHAR reason[256];
-        pcre2_get_error_message(code, reason, sizeof(reason));
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(code, message, sizeof(message));
         return err_set(err, "invalid regular expression '%s': %s at offset %zu", pattern,
-                       (const char *)reason, (size_t)offset);
+                       (const char *)message, (size_t)offset);
     }
     if (c->body_regex != NULL)
         pcre2_code_free(c->body_regex);
@@ -218,9 +218,9 @@ static void add_reason(struct strbuf *reasons, const char *reason)
     strbuf_addstr(reasons, reason);
 }
 
-/* Joins the reasons of every address into why. HTTP reasons end in the same
+/* Joins the failures of every address into reason. HTTP messages end in the same
  * " (URL)", which is then written once at the end instead of after each. */
-static void join_reasons(char reasons[][ERR_MSG_MAX], size_t n, struct err *why)
+static void join_reasons(char reasons[][ERR_MSG_MAX], size_t n, struct err *reason)
 {
     struct strbuf joined = STRBUF_INIT;
     const char *suffix = n > 1 ? strrchr(reasons[0], '(') : NULL;
@@ -239,23 +239,23 @@ static void join_reasons(char reasons[][ERR_MSG_MAX], size_t n, struct err *why)
     }
     if (shared)
         strbuf_addf(&joined, " %s", suffix);
-    err_set(why, "%s", n > 0 ? strbuf_str(&joined) : "no time left for a request");
+    err_set(reason, "%s", n > 0 ? strbuf_str(&joined) : "no time left for a request");
     strbuf_release(&joined);
 }
 
 static int attempt_tcp(const struct probe_target *t, double timeout,
-                       volatile sig_atomic_t *stop, struct err *why)
+                       volatile sig_atomic_t *stop, struct err *reason)
 {
     struct probe_addresses addrs;
     struct strbuf reasons = STRBUF_INIT;
     double deadline = time_monotonic() + timeout;
 
-    if (probe_resolve(t->host, t->port, &addrs, why) != 0)
+    if (probe_resolve(t->host, t->port, &addrs, reason) != 0)
         return -1;
     for (size_t i = 0; i < addrs.count; i++) {
         double share = (deadline - time_monotonic()) / (double)(addrs.count - i);
         char endpoint[96];
-        char reason[160];
+        char failure[160];
         int e;
 
         if (share <= 0 || (stop != NULL && *stop))
@@ -267,34 +267,34 @@ static int attempt_tcp(const struct probe_target *t, double timeout,
         }
         format_endpoint(addrs.list[i], t->port, endpoint, sizeof(endpoint));
         if (e == ECONNREFUSED)
-            snprintf(reason, sizeof(reason), "connection refused by %s", endpoint);
+            snprintf(failure, sizeof(failure), "connection refused by %s", endpoint);
         else if (e == ETIMEDOUT)
-            snprintf(reason, sizeof(reason), "connecting to %s timed out after %.1f s",
+            snprintf(failure, sizeof(failure), "connecting to %s timed out after %.1f s",
                      endpoint, share);
         else if (e == EINTR)
-            snprintf(reason, sizeof(reason), "interrupted");
+            snprintf(failure, sizeof(failure), "interrupted");
         else
-            snprintf(reason, sizeof(reason), "cannot connect to %s: %s", endpoint,
+            snprintf(failure, sizeof(failure), "cannot connect to %s: %s", endpoint,
                      strerror(e));
-        add_reason(&reasons, reason);
+        add_reason(&reasons, failure);
     }
-    err_set(why, "%s", reasons.len > 0 ? strbuf_str(&reasons) : "no time left to connect");
+    err_set(reason, "%s", reasons.len > 0 ? strbuf_str(&reasons) : "no time left to connect");
     strbuf_release(&reasons);
     return -1;
 }
 
 /* Judges a response: status in range, then the body against the regex. */
 static int judge_response(const struct probe_target *t, const struct probe_check *check,
-                          const struct http_response *res, struct err *why)
+                          const struct http_response *res, struct err *reason)
 {
     pcre2_match_data *match;
     int rc;
 
     if (res->status < check->status_min || res->status > check->status_max) {
         if (check->status_min == check->status_max)
-            return err_set(why, "status %ld from %s, expected %ld", res->status, t->shown,
+            return err_set(reason, "status %ld from %s, expected %ld", res->status, t->display,
                            check->status_min);
-        return err_set(why, "status %ld from %s, expected %ld-%ld", res->status, t->shown,
+        return err_set(reason, "status %ld from %s, expected %ld-%ld", res->status, t->display,
                        check->status_min, check->status_max);
     }
     if (check->body_regex == NULL)
@@ -302,25 +302,25 @@ static int judge_response(const struct probe_target *t, const struct probe_check
 
     match = pcre2_match_data_create_from_pattern(check->body_regex, NULL);
     if (match == NULL)
-        return err_set(why, "out of memory matching the body of %s", t->shown);
+        return err_set(reason, "out of memory matching the body of %s", t->display);
     rc = pcre2_match(check->body_regex, (PCRE2_SPTR)res->body, res->body_len, 0, 0, match,
                      NULL);
     pcre2_match_data_free(match);
     if (rc >= 0)
         return 0;
     if (rc != PCRE2_ERROR_NOMATCH) {
-        PCRE2_UCHAR reason[256];
-        pcre2_get_error_message(rc, reason, sizeof(reason));
-        return err_set(why, "matching the body of %s against '%s' failed: %s", t->shown,
-                       check->body_regex_text, (const char *)reason);
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(rc, message, sizeof(message));
+        return err_set(reason, "matching the body of %s against '%s' failed: %s", t->display,
+                       check->body_regex_text, (const char *)message);
     }
-    return err_set(why, "body of %s does not match '%s'%s", t->shown, check->body_regex_text,
+    return err_set(reason, "body of %s does not match '%s'%s", t->display, check->body_regex_text,
                    res->body_truncated ? " (only its first 1 MiB was read)" : "");
 }
 
 /* Sends one GET to each address in turn until a response arrives, then judges that response. */
 static int attempt_http(const struct probe_target *t, const struct probe_check *check,
-                        double timeout, volatile sig_atomic_t *stop, struct err *why)
+                        double timeout, volatile sig_atomic_t *stop, struct err *reason)
 {
     struct probe_addresses addrs;
     char reasons[PROBE_ADDRESSES_MAX][ERR_MSG_MAX];
@@ -333,7 +333,7 @@ static int attempt_http(const struct probe_target *t, const struct probe_check *
     if (numeric) {
         addrs.count = 1;
         snprintf(addrs.list[0], sizeof(addrs.list[0]), "%s", t->host);
-    } else if (probe_resolve(t->host, t->port, &addrs, why) != 0) {
+    } else if (probe_resolve(t->host, t->port, &addrs, reason) != 0) {
         return -1;
     }
 
@@ -361,11 +361,11 @@ static int attempt_http(const struct probe_target *t, const struct probe_check *
             memcpy(reasons[failed++], failure.msg, sizeof(failure.msg));
             continue;
         }
-        rc = judge_response(t, check, &res, why);
+        rc = judge_response(t, check, &res, reason);
         http_response_release(&res);
         return rc;
     }
-    join_reasons(reasons, failed, why);
+    join_reasons(reasons, failed, reason);
     return -1;
 }
 
@@ -383,7 +383,7 @@ static void first_line(const char *text, char *out, size_t max)
 }
 
 static int attempt_exec(const struct probe_target *t, double timeout,
-                        volatile sig_atomic_t *stop, struct err *why)
+                        volatile sig_atomic_t *stop, struct err *reason)
 {
     struct spawn_opts opts;
     struct spawn_result res;
@@ -396,19 +396,19 @@ static int attempt_exec(const struct probe_target *t, double timeout,
     opts.capture_max = PROBE_EXEC_CAPTURE;
     opts.stdin_null = true;
     opts.stop = stop;
-    if (spawn_run(&opts, &res, why) != 0)
+    if (spawn_run(&opts, &res, reason) != 0)
         return -1;
 
     first_line(res.err[0] != '\0' ? res.err : res.out, line, sizeof(line));
     if (res.interrupted)
-        err_set(why, "interrupted");
+        err_set(reason, "interrupted");
     else if (res.timed_out)
-        err_set(why, "command timed out after %.1f s", timeout);
+        err_set(reason, "command timed out after %.1f s", timeout);
     else if (res.signaled)
-        err_set(why, "command killed by signal %d%s%s", res.term_signal,
+        err_set(reason, "command killed by signal %d%s%s", res.term_signal,
                 line[0] ? ": " : "", line);
     else if (res.exit_code != 0)
-        err_set(why, "command exited with status %d%s%s", res.exit_code, line[0] ? ": " : "",
+        err_set(reason, "command exited with status %d%s%s", res.exit_code, line[0] ? ": " : "",
                 line);
     else
         rc = 0;
@@ -417,15 +417,15 @@ static int attempt_exec(const struct probe_target *t, double timeout,
 }
 
 int probe_attempt(const struct probe_target *target, const struct probe_check *check,
-                  double timeout, volatile sig_atomic_t *stop, struct err *why)
+                  double timeout, volatile sig_atomic_t *stop, struct err *reason)
 {
     switch (target->kind) {
     case PROBE_HTTP:
-        return attempt_http(target, check, timeout, stop, why);
+        return attempt_http(target, check, timeout, stop, reason);
     case PROBE_TCP:
-        return attempt_tcp(target, timeout, stop, why);
+        return attempt_tcp(target, timeout, stop, reason);
     case PROBE_EXEC:
-        return attempt_exec(target, timeout, stop, why);
+        return attempt_exec(target, timeout, stop, reason);
     }
-    return err_set(why, "unknown target kind");
+    return err_set(reason, "unknown target kind");
 }

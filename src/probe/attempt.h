@@ -48,12 +48,12 @@ int probe_resolve(const char *host, const char *port, struct probe_addresses *ou
                   struct err *err);
 
 /* Runs one attempt against target within timeout seconds (> 0). Returns 0
- * when the target is healthy, or -1 with why set to the reason it is not.
+ * when the target is healthy, or -1 with reason set to the reason it is not.
  * Each address of an http or tcp target is tried in turn, sharing the
  * timeout, until one responds. An exec attempt that times out gets SIGTERM,
  * then SIGKILL one second later, so it may take up to that second longer.
  * When *stop becomes non-zero the attempt ends early and fails. */
 int probe_attempt(const struct probe_target *target, const struct probe_check *check,
-                  double timeout, volatile sig_atomic_t *stop, struct err *why);
+                  double timeout, volatile sig_atomic_t *stop, struct err *reason);
 
 #endif

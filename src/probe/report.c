@@ -43,7 +43,7 @@ static const char *plural(unsigned n)
 static void format_progress_line(struct strbuf *line, const struct probe_status *st,
                                  double left)
 {
-    strbuf_addf(line, "%s: ", st->target->shown);
+    strbuf_addf(line, "%s: ", st->target->display);
     if (st->healthy) {
         strbuf_addf(line, "healthy after %u attempt%s", st->attempts, plural(st->attempts));
         return;
@@ -97,12 +97,12 @@ void probe_print_summary(FILE *out, const struct probe_status *statuses, size_t 
         const struct probe_status *st = &statuses[i];
 
         if (st->healthy) {
-            fprintf(out, "%s: %shealthy%s after %u attempt%s in %.1f s\n", st->target->shown,
+            fprintf(out, "%s: %shealthy%s after %u attempt%s in %.1f s\n", st->target->display,
                     ui_color(out, "green"), reset, st->attempts, plural(st->attempts),
                     st->elapsed);
             continue;
         }
-        fprintf(out, "%s: %sstill unhealthy%s after %u attempt%s in %.1f s", st->target->shown,
+        fprintf(out, "%s: %sstill unhealthy%s after %u attempt%s in %.1f s", st->target->display,
                 ui_color(out, "red"), reset, st->attempts, plural(st->attempts), st->elapsed);
         if (st->last_error[0] != '\0')
             fprintf(out, ": %s", st->last_error);
@@ -127,7 +127,7 @@ int probe_print_json(FILE *out, const struct probe_status *statuses, size_t n, d
         /* json_string rejects invalid UTF-8; keep the field rather than drop the target. */
         if (last_error == NULL)
             last_error = json_string("(error message is not valid UTF-8)");
-        json_t *target = json_string(st->target->shown);
+        json_t *target = json_string(st->target->display);
         if (target == NULL)
             target = json_string("(target is not valid UTF-8)");
         json_array_append_new(targets,

@@ -162,10 +162,10 @@ static int parse_http(const char *text, struct probe_target *t, struct err *err)
     if (password != NULL) {
         free(password);
         curl_url_set(u, CURLUPART_PASSWORD, "xxxxx", 0);
-        free(t->shown);
-        t->shown = url_part(u, CURLUPART_URL, 0);
-        if (t->shown == NULL)
-            t->shown = dup_or_abort("(URL with a password)", 21);
+        free(t->display);
+        t->display = url_part(u, CURLUPART_URL, 0);
+        if (t->display == NULL)
+            t->display = dup_or_abort("(URL with a password)", 21);
     }
     result = 0;
 
@@ -182,7 +182,7 @@ int probe_target_parse(const char *text, struct probe_target *target, struct err
 
     memset(target, 0, sizeof(*target));
     target->text = dup_or_abort(text, strlen(text));
-    target->shown = dup_or_abort(text, strlen(text));
+    target->display = dup_or_abort(text, strlen(text));
 
     if (strncasecmp(text, "exec:", 5) == 0) {
         const char *command = text + 5;
@@ -220,7 +220,7 @@ done:
 void probe_target_release(struct probe_target *target)
 {
     free(target->text);
-    free(target->shown);
+    free(target->display);
     free(target->url);
     free(target->host);
     free(target->port);

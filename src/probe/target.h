@@ -10,13 +10,13 @@ enum probe_kind {
     PROBE_EXEC,   /* exec:COMMAND: the command exits with status 0 */
 };
 
-/* One parsed target, owning its strings. Invariant: text and shown are
+/* One parsed target, owning its strings. Invariant: text and display are
  * always set. PROBE_HTTP also sets url, host and port, PROBE_TCP sets host
  * and port, and PROBE_EXEC sets a command that is not blank. */
 struct probe_target {
     enum probe_kind kind;
     char *text;      /* the argument as given */
-    char *shown;     /* text for messages: as given, with a URL password masked */
+    char *display;   /* text for messages: as given, with a URL password masked */
     char *url;       /* http: the URL */
     char *host;      /* http, tcp: host name or numeric address, IPv6 without brackets */
     char *port;      /* http, tcp: port number 1-65535; http defaults to 80 or 443 */

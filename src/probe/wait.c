@@ -40,7 +40,7 @@ static bool stopped(const struct probe_config *config)
 }
 
 /* Records one attempt's outcome under the lock. */
-static void record_attempt(struct wait_shared *s, size_t index, int rc, const struct err *why)
+static void record_attempt(struct wait_shared *s, size_t index, int rc, const struct err *reason)
 {
     struct probe_status *st = &s->statuses[index];
 
@@ -50,7 +50,7 @@ static void record_attempt(struct wait_shared *s, size_t index, int rc, const st
         st->healthy = true;
         st->elapsed = time_monotonic() - s->start;
     } else {
-        snprintf(st->last_error, sizeof(st->last_error), "%s", why->msg);
+        snprintf(st->last_error, sizeof(st->last_error), "%s", reason->msg);
     }
     pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
@@ -82,26 +82,26 @@ static void *poll_target(void *arg)
     for (;;) {
         double left = s->deadline - time_monotonic();
         double attempt_timeout = config->attempt_timeout < left ? config->attempt_timeout : left;
-        struct err why;
+        struct err reason;
         int rc;
 
         if (left < PROBE_MIN_ATTEMPT || stopped(config))
             break;
-        err_clear(&why);
-        rc = probe_attempt(target, config->check, attempt_timeout, config->stop, &why);
-        record_attempt(s, p->index, rc, &why);
+        err_clear(&reason);
+        rc = probe_attempt(target, config->check, attempt_timeout, config->stop, &reason);
+        record_attempt(s, p->index, rc, &reason);
         if (rc == 0) {
-            log_debug("probe", "healthy target=%s attempt=%u", target->shown, retry + 1);
+            log_debug("probe", "healthy target=%s attempt=%u", target->display, retry + 1);
             break;
         }
 
         double delay = backoff_delay(&config->backoff, retry, backoff_random_xorshift, &p->seed);
         left = s->deadline - time_monotonic();
-        log_debug("probe", "retry target=%s attempt=%u delay=%.3f error=%s", target->shown,
-                  retry + 1, delay < left ? delay : left, why.msg);
-        retry++;
         if (delay > left)
             delay = left > 0 ? left : 0;
+        log_debug("probe", "retry target=%s attempt=%u delay=%.3f error=%s", target->display,
+                  retry + 1, delay, reason.msg);
+        retry++;
         if (time_sleep(delay, config->stop) != 0)
             break;
     }
@@ -182,7 +182,7 @@ int probe_wait(const struct probe_config *config, const struct probe_target *tar
         /* Distinct seeds keep the targets' jitter independent. */
         pollers[i].seed = (seed ^ (0x9e3779b97f4a7c15ULL * (i + 1))) | 1;
         if (pthread_create(&pollers[i].thread, NULL, poll_target, &pollers[i]) != 0) {
-            rc = err_set(err, "cannot start a thread to poll '%s'", targets[i].shown);
+            rc = err_set(err, "cannot start a thread to poll '%s'", targets[i].display);
             break;
         }
         started++;

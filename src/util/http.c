@@ -31,7 +31,7 @@ struct capture {
 
 /* Parts of the request URL used in messages and for CURLOPT_RESOLVE. */
 struct url_parts {
-    char *shown;    /* the URL without its password, for messages */
+    char *display;  /* the URL without its password, for messages */
     char *host;     /* as in the URL: IPv6 literals keep their brackets */
     char *port;     /* explicit or the scheme's default */
 };
@@ -166,16 +166,16 @@ static int url_parts_read(const char *url, struct url_parts *parts, struct err *
     parts->host = url_get(u, CURLUPART_HOST, 0);
     parts->port = url_get(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
     curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-    parts->shown = url_get(u, CURLUPART_URL, 0);
+    parts->display = url_get(u, CURLUPART_URL, 0);
     curl_url_cleanup(u);
-    if (parts->host == NULL || parts->port == NULL || parts->shown == NULL)
+    if (parts->host == NULL || parts->port == NULL || parts->display == NULL)
         return err_set(err, "invalid URL: no host or port");
     return 0;
 }
 
 static void url_parts_release(struct url_parts *parts)
 {
-    free(parts->shown);
+    free(parts->display);
     free(parts->host);
     free(parts->port);
 }
@@ -215,7 +215,7 @@ static int report_failure(CURL *curl, CURLcode code, const char *detail,
     char addr[300];
     long os_errno = 0;
     double waited = 0;
-    const char *why = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+    const char *cause = detail[0] != '\0' ? detail : curl_easy_strerror(code);
 
     describe_address(curl, req, parts, addr, sizeof(addr));
     curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
@@ -224,34 +224,34 @@ static int report_failure(CURL *curl, CURLcode code, const char *detail,
     case CURLE_COULDNT_CONNECT:
         if (os_errno == ECONNREFUSED) {
             *kind = HTTP_ERR_REFUSED;
-            return err_set(err, "connection refused by %s (%s)", addr, parts->shown);
+            return err_set(err, "connection refused by %s (%s)", addr, parts->display);
         }
         if (os_errno == ETIMEDOUT) {
             *kind = HTTP_ERR_TIMEOUT;
-            return err_set(err, "connecting to %s timed out (%s)", addr, parts->shown);
+            return err_set(err, "connecting to %s timed out (%s)", addr, parts->display);
         }
         *kind = HTTP_ERR_OTHER;
         return err_set(err, "cannot connect to %s: %s (%s)", addr,
-                       os_errno ? strerror((int)os_errno) : why, parts->shown);
+                       os_errno ? strerror((int)os_errno) : cause, parts->display);
     case CURLE_OPERATION_TIMEDOUT:
         *kind = HTTP_ERR_TIMEOUT;
         curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &waited);
         return err_set(err, "timed out after %.1f s waiting for %s (%s)", waited, addr,
-                       parts->shown);
+                       parts->display);
     case CURLE_COULDNT_RESOLVE_HOST:
         *kind = HTTP_ERR_RESOLVE;
-        return err_set(err, "cannot resolve host '%s' (%s)", parts->host, parts->shown);
+        return err_set(err, "cannot resolve host '%s' (%s)", parts->host, parts->display);
     case CURLE_GOT_NOTHING:
         *kind = HTTP_ERR_RESET;
-        return err_set(err, "empty reply from %s (%s)", addr, parts->shown);
+        return err_set(err, "empty reply from %s (%s)", addr, parts->display);
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
         *kind = os_errno == ECONNRESET || code == CURLE_PARTIAL_FILE ? HTTP_ERR_RESET
                                                                      : HTTP_ERR_OTHER;
         if (os_errno == ECONNRESET)
-            return err_set(err, "connection reset by %s (%s)", addr, parts->shown);
-        return err_set(err, "connection to %s broke: %s (%s)", addr, why, parts->shown);
+            return err_set(err, "connection reset by %s (%s)", addr, parts->display);
+        return err_set(err, "connection to %s broke: %s (%s)", addr, cause, parts->display);
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -261,13 +261,13 @@ static int report_failure(CURL *curl, CURLcode code, const char *detail,
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
         *kind = HTTP_ERR_TLS;
-        return err_set(err, "TLS handshake with %s failed: %s (%s)", addr, why, parts->shown);
+        return err_set(err, "TLS handshake with %s failed: %s (%s)", addr, cause, parts->display);
     case CURLE_ABORTED_BY_CALLBACK:
         *kind = HTTP_ERR_OTHER;
         return err_set(err, "interrupted");
     default:
         *kind = HTTP_ERR_OTHER;
-        return err_set(err, "request to %s failed: %s (%s)", addr, why, parts->shown);
+        return err_set(err, "request to %s failed: %s (%s)", addr, cause, parts->display);
     }
 }
 
@@ -344,6 +344,20 @@ static void set_request_options(CURL *curl, const struct http_request *req,
     }
 }
 
+/* Points libcurl's callbacks at cap and its error text at detail. */
+static void set_capture_options(CURL *curl, struct capture *cap, char *detail)
+{
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, cap);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, cap);
+    /* The progress callback is the only place libcurl lets a transfer be aborted. */
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_stop);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, cap);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+}
+
 /* Builds the header list. A body gets "Expect:" so curl does not wait for
  * 100 Continue. Returns -1 with err set for a line without a colon; the
  * message names the header but not its value. */
@@ -397,7 +411,7 @@ int http_send(const struct http_request *req, struct http_response *res,
         goto cleanup;
     curl = curl_easy_init();
     if (curl == NULL) {
-        err_set(err, "cannot start a request to %s", parts.shown);
+        err_set(err, "cannot start a request to %s", parts.display);
         goto cleanup;
     }
 
@@ -405,14 +419,7 @@ int http_send(const struct http_request *req, struct http_response *res,
     resolve = build_resolve(req, &parts);
     if (resolve != NULL)
         curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &cap);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_stop);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cap);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    set_capture_options(curl, &cap, detail);
 
     code = curl_easy_perform(curl);
     if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && cap.body_truncated)) {

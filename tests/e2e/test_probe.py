@@ -220,6 +220,22 @@ def test_probe_url_password_not_printed(aftershock, servers):
     assert f"127.0.0.1:{server.port}" in result.stdout
 
 
+def test_probe_http_attempt_timeout(aftershock):
+    # A listener that never accepts: connections complete in the backlog,
+    # but no response ever arrives.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        result = aftershock("probe", "--attempt-timeout", "0.3", "--timeout", "1", "--json",
+                            f"http://127.0.0.1:{port}/")
+    assert result.returncode == 1
+    (target,) = parse_json(result)["targets"]
+    assert target["attempts"] >= 2
+    assert "timed out after" in target["last_error"]
+    assert f"127.0.0.1:{port}" in target["last_error"]
+
+
 def test_probe_http_refused(aftershock):
     port = closed_port()
     result = aftershock("probe", "--timeout", "0.3", f"http://127.0.0.1:{port}/")

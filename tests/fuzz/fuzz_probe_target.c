@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (probe_target_parse(text, &target, &err) == 0) {
         /* The invariant of struct probe_target must hold for every accepted input. */
-        if (target.text == NULL || target.shown == NULL)
+        if (target.text == NULL || target.display == NULL)
             abort();
         if (target.kind == PROBE_EXEC && target.command == NULL)
             abort();

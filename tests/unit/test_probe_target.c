@@ -21,7 +21,7 @@ static void test_target_http_default_port(void **state)
     assert_string_equal(t.host, "127.0.0.1");
     assert_string_equal(t.port, "80");
     assert_string_equal(t.text, "http://127.0.0.1/health");
-    assert_string_equal(t.shown, "http://127.0.0.1/health");
+    assert_string_equal(t.display, "http://127.0.0.1/health");
     probe_target_release(&t);
 }
 
@@ -59,8 +59,8 @@ static void test_target_http_password_masked(void **state)
     (void)state;
     assert_int_equal(probe_target_parse("http://user:s3cret@127.0.0.1:81/", &t, &err), 0);
     assert_string_equal(t.url, "http://user:s3cret@127.0.0.1:81/");
-    assert_null(strstr(t.shown, "s3cret"));
-    assert_non_null(strstr(t.shown, "127.0.0.1:81"));
+    assert_null(strstr(t.display, "s3cret"));
+    assert_non_null(strstr(t.display, "127.0.0.1:81"));
     probe_target_release(&t);
 }
 
