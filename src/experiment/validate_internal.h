@@ -1,0 +1,49 @@
+/* Private interface of the experiment validator, shared by validate.c, validate_activity.c and validate_resolved.c. */
+#ifndef AFTERSHOCK_EXPERIMENT_VALIDATE_INTERNAL_H
+#define AFTERSHOCK_EXPERIMENT_VALIDATE_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "experiment/problems.h"
+
+/* The part of an experiment that declares an activity, because refs and tolerances follow different rules in each. */
+enum activity_place { PLACE_HYPOTHESIS, PLACE_METHOD, PLACE_ROLLBACK };
+
+/* One validation pass. Invariant: declared maps the name of every activity
+ * checked so far to its provider type (a string, or null when unknown), and
+ * all_names contains every activity name of the experiment. */
+struct validation {
+    struct problems *problems;
+    size_t first_problem;
+    bool resolved;
+    json_t *declared;
+    json_t *all_names;
+};
+
+/* True when value is a string that still contains a ${name} reference and
+ * the pass runs before substitution, so its type cannot be checked yet. */
+bool validation_deferred(const struct validation *v, const json_t *value);
+
+/* Returns "a string", "an integer", ... for messages. */
+const char *validation_type_name(const json_t *value);
+
+/* Checks that value is a non-empty string; adds a problem naming field otherwise. */
+void validation_require_string(struct validation *v, json_t *value, const char *field);
+
+/* Checks that value (when present) is a number of zero or more, or above
+ * zero when positive is true. */
+void validation_check_number(struct validation *v, json_t *value, const char *field,
+                             bool positive);
+
+/* Checks that value (when present) is a boolean. */
+void validation_check_bool(struct validation *v, json_t *value, const char *field);
+
+/* Checks one activity (probe, action or ref) declared at field, and records its name. */
+void validation_check_activity(struct validation *v, json_t *activity, const char *field,
+                               enum activity_place place);
+
+/* Runs every structural check on the experiment. */
+void validation_run(struct validation *v, json_t *experiment);
+
+#endif
