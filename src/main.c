@@ -14,6 +14,7 @@
 static const struct command *const commands[] = {
     &command_run,
     &command_probe,
+    &command_proxy,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -26,6 +26,7 @@ struct command {
 };
 
 extern const struct command command_probe;
+extern const struct command command_proxy;
 extern const struct command command_run;
 
 #endif
