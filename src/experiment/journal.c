@@ -39,16 +39,25 @@ static int count_failed(json_t *records)
     return failed;
 }
 
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static void print_state(FILE *out, const char *label, json_t *state)
 {
+    char heading[32];
+
+    snprintf(heading, sizeof(heading), "steady state %s", label);
     if (state == NULL || json_is_null(state)) {
-        fprintf(out, "  steady state %-7s not checked\n", label);
+        fprintf(out, "  %-20s not checked\n", heading);
         return;
     }
     bool met = json_is_true(json_object_get(state, "steady_state_met"));
-    fprintf(out, "  steady state %-7s %s%s%s (%zu probes)\n", label,
-            ui_color(out, met ? "green" : "red"), met ? "met" : "not met",
-            ui_color(out, "reset"), json_array_size(json_object_get(state, "probes")));
+    size_t probes = json_array_size(json_object_get(state, "probes"));
+    fprintf(out, "  %-20s %s%s%s (%zu %s)\n", heading, ui_color(out, met ? "green" : "red"),
+            met ? "met" : "not met", ui_color(out, "reset"), probes,
+            plural(probes, "probe", "probes"));
 }
 
 static void print_failures(FILE *out, json_t *records)
@@ -80,7 +89,7 @@ void journal_print_summary(FILE *out, json_t *journal, const char *journal_path)
 
     fprintf(out, "%s%s%s\n", ui_color(out, "bold"),
             json_string_value(json_object_get(experiment, "title")), ui_color(out, "reset"));
-    fprintf(out, "  status              %s%s%s%s (%.2f s)\n", ui_color(out, ok ? "green" : "red"),
+    fprintf(out, "  %-20s %s%s%s%s (%.2f s)\n", "status", ui_color(out, ok ? "green" : "red"),
             status ? status : "?", deviated ? ", deviated" : "", ui_color(out, "reset"),
             json_number_value(json_object_get(journal, "duration")));
     print_state(out, "before", json_object_get(states, "before"));
@@ -91,18 +100,18 @@ void journal_print_summary(FILE *out, json_t *journal, const char *journal_path)
             if (!json_is_true(json_object_get(state, "steady_state_met")))
                 unmet++;
         }
-        fprintf(out, "  steady state during %zu checks, %zu not met\n", json_array_size(during),
-                unmet);
+        fprintf(out, "  %-20s %zu %s, %zu not met\n", "steady state during",
+                json_array_size(during), plural(json_array_size(during), "check", "checks"), unmet);
     }
     print_state(out, "after", json_object_get(states, "after"));
-    fprintf(out, "  method              %zu activities, %d failed\n", json_array_size(run),
-            count_failed(run));
+    fprintf(out, "  %-20s %zu %s, %d failed\n", "method", json_array_size(run),
+            plural(json_array_size(run), "activity", "activities"), count_failed(run));
     print_failures(out, run);
-    fprintf(out, "  rollbacks           %zu activities, %d failed\n", json_array_size(rollbacks),
-            count_failed(rollbacks));
+    fprintf(out, "  %-20s %zu %s, %d failed\n", "rollbacks", json_array_size(rollbacks),
+            plural(json_array_size(rollbacks), "activity", "activities"), count_failed(rollbacks));
     print_failures(out, rollbacks);
     if (journal_path != NULL)
-        fprintf(out, "  journal             %s\n", journal_path);
+        fprintf(out, "  %-20s %s\n", "journal", journal_path);
 }
 
 /* Prints one activity line of a plan: kind, name, provider and what it does. */

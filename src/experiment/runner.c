@@ -103,7 +103,7 @@ static void *during_main(void *arg)
         json_t *state = hypothesis_check(&checks->env, checks->exec_hypothesis,
                                          checks->display_hypothesis, &met);
         if (during_stop && !met) {
-            /* A check cut short by the end of the method says nothing. */
+            /* A check cut short by the end of the method is not a deviation. */
             json_decref(state);
             break;
         }
@@ -143,7 +143,7 @@ static bool should_roll_back(enum rollback_strategy strategy, bool method_ran, b
     return method_ran;
 }
 
-/* Runs the method, with hypothesis checks on a thread when the strategy asks. */
+/* Runs the method, with hypothesis checks on a thread when the strategy requires them. */
 static void run_method(const struct runner_opts *opts, struct activity_env *env, json_t *exec,
                        json_t *display, json_t *journal, bool *deviated)
 {

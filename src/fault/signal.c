@@ -160,7 +160,7 @@ int signal_resume(struct signal_pause *pause, struct err *err)
     else
         log_info("signal", "resumed pid=%d", (int)pause->pid);
 
-    /* One byte tells the guardian the process was resumed here, so it exits quietly. */
+    /* One byte means the process was resumed here, so the guardian exits without a signal. */
     if (write(pause->guardian_fd, "r", 1) < 0) {
         /* The guardian is gone: it already resumed the process or was killed. */
     }
