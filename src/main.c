@@ -15,6 +15,8 @@ static const struct command *const commands[] = {
     &command_run,
     &command_probe,
     &command_proxy,
+    &command_history,
+    &command_report,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -28,5 +28,7 @@ struct command {
 extern const struct command command_probe;
 extern const struct command command_proxy;
 extern const struct command command_run;
+extern const struct command command_history;
+extern const struct command command_report;
 
 #endif
