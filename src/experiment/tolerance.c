@@ -208,7 +208,7 @@ static bool read_number(json_t *value, double *out)
 
     if (value_number(value, out))
         return true;
-    if (text == NULL || strlen(text) != json_string_length(value))
+    if (text == NULL || strlen(text) != json_string_length(value) || strpbrk(text, "xX"))
         return false;
     *out = strtod(text, &end);
     if (end == text)

@@ -117,6 +117,23 @@ static int fail_unsafe_tag(struct builder *b, yaml_mark_t mark, const yaml_char_
                 text);
 }
 
+/* Rejects an anchor name used twice, as PyYAML does, so an alias always
+ * means the same node in both tools. */
+static int check_new_anchor(struct builder *b, const yaml_char_t *anchor, yaml_mark_t mark)
+{
+    const char *name = (const char *)anchor;
+
+    if (name == NULL)
+        return 0;
+    for (size_t i = 0; i < b->depth; i++) {
+        if (b->frames[i].anchor != NULL && strcmp(b->frames[i].anchor, name) == 0)
+            return fail(b, mark, "anchor '&%.200s' is defined twice", name);
+    }
+    if (json_object_get(b->anchors, name) != NULL)
+        return fail(b, mark, "anchor '&%.200s' is defined twice", name);
+    return 0;
+}
+
 static int count_node(struct builder *b, yaml_mark_t mark)
 {
     if (b->nodes >= YAML_MAX_NODES)
@@ -214,9 +231,12 @@ static json_t *build_scalar(struct builder *b, const yaml_event_t *ev, const cha
     char why[256] = "";
     json_t *node;
 
-    if (tag[0] == '\0' && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+    /* PyYAML resolves a scalar with the non-specific tag "!" as if it were
+     * plain, even when quoted. */
+    if ((tag[0] == '\0' && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+        strcmp(tag, "!") == 0)
         node = yaml_scalar_plain(text, len, why, sizeof(why));
-    else if (tag[0] == '\0' || strcmp(tag, "!") == 0)
+    else if (tag[0] == '\0')
         node = json_stringn(text, len);
     else
         node = yaml_scalar_tagged(tag, text, len, why, sizeof(why));
@@ -238,7 +258,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
         return fail_unsafe_tag(b, ev->start_mark, ev->data.scalar.tag);
     if (memchr(text, '\0', len) != NULL)
         return fail(b, ev->start_mark, "strings must not contain a NUL character");
-    if (count_node(b, ev->start_mark) != 0)
+    if (check_new_anchor(b, ev->data.scalar.anchor, ev->start_mark) != 0 ||
+        count_node(b, ev->start_mark) != 0)
         return -1;
 
     if (expects_key(b)) {
@@ -379,7 +400,7 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, bool m
     if (b->depth >= YAML_MAX_DEPTH)
         return fail(b, ev->start_mark, "mappings and sequences nest deeper than %d levels",
                     YAML_MAX_DEPTH);
-    if (count_node(b, ev->start_mark) != 0)
+    if (check_new_anchor(b, anchor, ev->start_mark) != 0 || count_node(b, ev->start_mark) != 0)
         return -1;
 
     struct frame *f = &b->frames[b->depth++];

@@ -1,8 +1,8 @@
 /* Fuzz target: --var assignments, .env text, value conversion and ${name} substitution.
  *
  * The first line is parsed as a --var argument and converted to every
- * type; the whole input is parsed as a .env file; then the whole input, as
- * a string, is substituted with the values gathered. */
+ * type. The whole input is then parsed as a .env file, and finally
+ * substituted, as a string, with the values gathered. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

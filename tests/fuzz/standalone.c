@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 /* Largest seed read; longer files are cut to this size. */
 #define SEED_MAX_BYTES (1024 * 1024)
 
-/* Most inputs run in one invocation, so a large corpus stays quick. */
+/* Maximum number of inputs run in one invocation, so a large corpus stays quick. */
 #define RUN_MAX_INPUTS 200000
 
 /* How many evenly spread positions get a flipped byte or an inserted token. */

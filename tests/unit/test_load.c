@@ -151,7 +151,7 @@ static void test_load_yaml_quoted_scalars_are_strings(void **state)
                 "\"c\": \"017\"}");
 }
 
-static void test_load_yaml_timestamp_and_specials_stay_strings(void **state)
+static void test_load_yaml_dates_stay_strings(void **state)
 {
     (void)state;
     assert_yaml("a: 2001-12-14\nb: =\nc: [<<]", "{\"a\": \"2001-12-14\", \"b\": \"=\", "
@@ -163,9 +163,10 @@ static void test_load_yaml_standard_tags(void **state)
     (void)state;
     assert_yaml("a: !!str 12\nb: !!int \"0x10\"\nc: !!float \"3\"\nd: !!bool \"TRUE\"\n"
                 "e: !!null x\nf: !!map {k: 1}\ng: !!seq [1]\nh: !<tag:yaml.org,2002:str> 5\n"
-                "i: ! 12",
+                "i: ! 12\nj: ! \"yes\"\nk: ! [1]",
                 "{\"a\": \"12\", \"b\": 16, \"c\": 3.0, \"d\": true, \"e\": null, "
-                "\"f\": {\"k\": 1}, \"g\": [1], \"h\": \"5\", \"i\": \"12\"}");
+                "\"f\": {\"k\": 1}, \"g\": [1], \"h\": \"5\", \"i\": 12, \"j\": true, "
+                "\"k\": [1]}");
 }
 
 static void test_load_yaml_invalid_tagged_values(void **state)
@@ -261,6 +262,14 @@ static void test_load_recursive_alias_rejected(void **state)
     assert_yaml_fails("a: &a [1, *a]", "t.yaml:1:11: alias '*a' refers to a mapping or sequence "
                                        "that contains it");
     assert_yaml_fails("a: &a {b: {c: *a}}", "recursive structure");
+}
+
+static void test_load_duplicate_anchor_rejected(void **state)
+{
+    (void)state;
+    assert_yaml_fails("a: &x 1\nb: &x 2\n", "t.yaml:2:4: anchor '&x' is defined twice");
+    assert_yaml_fails("a: &x [1, &x 2]\n", "anchor '&x' is defined twice");
+    assert_yaml_fails("a: &x {k: 1}\nb: &x [2]\n", "anchor '&x' is defined twice");
 }
 
 static void test_load_unknown_alias_rejected(void **state)
@@ -494,7 +503,7 @@ int main(void)
         cmocka_unit_test(test_load_yaml_infinity_rejected),
         cmocka_unit_test(test_load_yaml_integer_out_of_range),
         cmocka_unit_test(test_load_yaml_quoted_scalars_are_strings),
-        cmocka_unit_test(test_load_yaml_timestamp_and_specials_stay_strings),
+        cmocka_unit_test(test_load_yaml_dates_stay_strings),
         cmocka_unit_test(test_load_yaml_standard_tags),
         cmocka_unit_test(test_load_yaml_invalid_tagged_values),
         cmocka_unit_test(test_load_unsafe_tag_rejected),
@@ -506,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_load_merge_key_list_order),
         cmocka_unit_test(test_load_merge_key_needs_mappings),
         cmocka_unit_test(test_load_recursive_alias_rejected),
+        cmocka_unit_test(test_load_duplicate_anchor_rejected),
         cmocka_unit_test(test_load_unknown_alias_rejected),
         cmocka_unit_test(test_load_alias_bomb_rejected),
         cmocka_unit_test(test_load_deep_nesting_rejected),

@@ -166,7 +166,7 @@ static void test_tolerance_lists(void **state)
     assert_true(met("[200, 204]", "{\"status\": 204}"));
     assert_false(met("[200, 204]", "{\"status\": 205}"));
     assert_true(met("[0.5, 1.5]", "1"));
-    /* Any other list holds the accepted values. */
+    /* Any other list contains the accepted values. */
     assert_true(met("[200, 201, 204]", "{\"status\": 204}"));
     assert_false(met("[200, 201, 204]", "{\"status\": 202}"));
     assert_true(met("[\"a\", \"b\"]", "\"b\""));

@@ -249,7 +249,7 @@ static void test_validate_activity_without_name_or_type(void **state)
     release(&v);
 }
 
-static void test_validate_activity_type_not_probe_or_action(void **state)
+static void test_validate_type_not_probe_or_action(void **state)
 {
     struct validated v;
 
@@ -820,7 +820,7 @@ int main(void)
         cmocka_unit_test(test_validate_hypothesis_probe_without_tolerance),
         cmocka_unit_test(test_validate_tolerance_invalid),
         cmocka_unit_test(test_validate_activity_without_name_or_type),
-        cmocka_unit_test(test_validate_activity_type_not_probe_or_action),
+        cmocka_unit_test(test_validate_type_not_probe_or_action),
         cmocka_unit_test(test_validate_unknown_provider_type),
         cmocka_unit_test(test_validate_python_provider_explained),
         cmocka_unit_test(test_validate_missing_provider_fields),
