@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/strbuf.h"
 
@@ -43,6 +44,19 @@ void problems_add(struct problems *p, const char *field, const char *fmt, ...)
         abort();
     p->items = grown;
     p->items[p->count++] = strbuf_detach(&line);
+}
+
+void problems_add_located(struct problems *p, const char *message)
+{
+    char **grown = realloc(p->items, (p->count + 1) * sizeof(*p->items));
+
+    if (grown == NULL)
+        abort();
+    p->items = grown;
+    p->items[p->count] = strdup(message);
+    if (p->items[p->count] == NULL)
+        abort();
+    p->count++;
 }
 
 void problems_print(const struct problems *p, FILE *out)

@@ -19,6 +19,10 @@ void problems_init(struct problems *p, const char *file);
 void problems_add(struct problems *p, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds message as it is, for a message that already names the file, such
+ * as a load error "NAME:LINE:COLUMN: what is wrong". */
+void problems_add_located(struct problems *p, const char *message);
+
 /* Prints each problem on its own line, prefixed with "aftershock: error: ". */
 void problems_print(const struct problems *p, FILE *out);
 

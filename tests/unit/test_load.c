@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "experiment/load.h"
+#include "experiment/problems.h"
 
 /* Fails with the message shown when err does not contain text. */
 #define assert_err_contains(err, text)                                                      \
@@ -465,6 +466,22 @@ static void test_load_file_missing(void **state)
     assert_err_contains(err, "/nonexistent/aftershock/e.yaml");
 }
 
+static void test_load_error_as_located_problem(void **state)
+{
+    struct problems problems;
+    struct err err;
+
+    (void)state;
+    assert_null(parse("a: !foo x", "e.yaml", &err));
+    problems_init(&problems, "e.yaml");
+    problems_add_located(&problems, err.msg);
+    problems_add(&problems, "title", "required field is missing");
+    assert_int_equal(problems.count, 2);
+    assert_true(strncmp(problems.items[0], "e.yaml:1:4: unsafe YAML tag", 27) == 0);
+    assert_string_equal(problems.items[1], "e.yaml: title: required field is missing");
+    problems_release(&problems);
+}
+
 /* Every prefix of a valid experiment either loads or fails with a positioned error. */
 static void test_load_truncated_inputs_fail_cleanly(void **state)
 {
@@ -531,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_load_file_reads_experiment),
         cmocka_unit_test(test_load_file_top_level_must_be_mapping),
         cmocka_unit_test(test_load_file_missing),
+        cmocka_unit_test(test_load_error_as_located_problem),
         cmocka_unit_test(test_load_truncated_inputs_fail_cleanly),
     };
 
