@@ -70,6 +70,26 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     evtimer_add(proxy->accept_retry, &tv);
 }
 
+/* Replaces port 0 in the configured listen address with the port bound, so
+ * that a disabled and re-enabled proxy comes back on the same port, as in
+ * Toxiproxy. */
+static void keep_bound_port(struct proxy *proxy)
+{
+    char host[256], *updated;
+    int port;
+    struct api_error e;
+
+    if (addr_split(proxy->listen, host, sizeof(host), &port, &e) != 0 || port != 0)
+        return;
+    const char *colon = strrchr(proxy->bound, ':');
+    if (colon == NULL)
+        return;
+    if (asprintf(&updated, strchr(host, ':') ? "[%s]%s" : "%s%s", host, colon) < 0)
+        abort();
+    free(proxy->listen);
+    proxy->listen = updated;
+}
+
 int proxy_start(struct proxy *proxy, struct api_error *e)
 {
     int fds[ADDR_MAX], n = 0;
@@ -90,6 +110,7 @@ int proxy_start(struct proxy *proxy, struct api_error *e)
     }
     proxy->n_listeners = n;
     proxy->enabled = true;
+    keep_bound_port(proxy);
     if (addr_resolve(proxy->upstream, false, &proxy->upstream_addrs, e) != 0)
         log_warn("proxy", "upstream does not resolve yet; trying again per connection proxy=%s "
                  "error=\"%s\"", proxy->name, e->message);
