@@ -8,6 +8,7 @@
 #include "experiment/prepare.h"
 #include "experiment/runner.h"
 #include "experiment/substitute.h"
+#include "store/store.h"
 #include "util/err.h"
 #include "util/http.h"
 #include "util/log.h"
@@ -31,6 +32,9 @@ static const struct opt_spec run_options[] = {
       "method (default 1)" },
     { "fail-fast", 0, NULL, "stop the method at the first deviation seen during it" },
     { "dry-run", 0, NULL, "validate, resolve and print the plan; run and write nothing" },
+    { "db", 0, "PATH|URL", "history store to record each run in: a SQLite file or a "
+      "postgresql:// URL (default $AFTERSHOCK_DB, else reports/chaos_history.db)" },
+    { "no-record", 0, NULL, "do not record the runs in the history store" },
     { NULL, 0, NULL, NULL },
 };
 
@@ -125,10 +129,11 @@ static char *journal_path_for(const char *base, const char *file, int n)
     return strbuf_detach(&sb);
 }
 
-/* Runs one prepared experiment, writes its journal and prints its summary.
- * Returns the exit code for this experiment. */
+/* Runs one prepared experiment, writes its journal, prints its summary and
+ * records the run unless recorder is NULL. Returns the exit code for this
+ * experiment: 3 when the journal or the record could not be written. */
 static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
-                   const char *journal_path)
+                   const char *journal_path, const char *file, struct store_recorder *recorder)
 {
     struct err err;
     json_t *journal = runner_run(p->exec, p->display, p->original, ro);
@@ -145,6 +150,15 @@ static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
     else if (code == EXIT_OK && (strcmp(status, "completed") != 0 ||
                                  json_is_true(json_object_get(journal, "deviated"))))
         code = EXIT_FINDING;
+    bool written = code != EXIT_RUNFAIL;
+    if (recorder != NULL &&
+        store_recorder_record(recorder, journal, file, written ? journal_path : NULL, &err) != 0) {
+        ui_error("%s", err.msg);
+        ui_hint("%spass --no-record to skip the history store, or --db to choose another",
+                written ? "the journal was still written; " : "");
+        if (code < EXIT_RUNFAIL)
+            code = EXIT_RUNFAIL;
+    }
     json_decref(journal);
     return code;
 }
@@ -156,6 +170,7 @@ static int run_main(const struct command_args *args)
     struct runner_opts *strategies = calloc((size_t)n, sizeof(*strategies));
     const char *journal_base = opt_get(args->opts, "journal-path");
     json_t *overrides = read_overrides(args->opts);
+    struct store_recorder recorder = { .location = store_location(opt_get(args->opts, "db")) };
     int invalid = 0, code = EXIT_OK;
 
     if (prepared == NULL || strategies == NULL)
@@ -196,7 +211,8 @@ static int run_main(const struct command_args *args)
     runner_install_signal_handlers();
     for (int i = 0; i < n; i++) {
         char *path = journal_path_for(journal_base, args->argv[i], n);
-        int one = run_one(&prepared[i], &strategies[i], path);
+        int one = run_one(&prepared[i], &strategies[i], path, args->argv[i],
+                          opt_has(args->opts, "no-record") ? NULL : &recorder);
         free(path);
         if (one > code)
             code = one;
@@ -210,6 +226,7 @@ cleanup:
     free(prepared);
     free(strategies);
     json_decref(overrides);
+    store_recorder_close(&recorder);
     return code;
 }
 
@@ -223,8 +240,12 @@ const struct command command_run = {
         "Every experiment is validated before any of them runs.\n"
         "\n"
         "exit codes: 0 every steady state held; 1 a steady state was not met or\n"
-        "deviated; 2 invalid options or experiments; 3 the journal could not be\n"
-        "written; 130 or 143 interrupted by SIGINT or SIGTERM (rollbacks still ran).\n",
+        "deviated; 2 invalid options or experiments; 3 the journal or the history\n"
+        "store could not be written (the journal is written first); 130 or 143\n"
+        "interrupted by SIGINT or SIGTERM (rollbacks still ran).\n"
+        "\n"
+        "Each run is recorded in the history store (see --db) with its failures,\n"
+        "activity results, and the commit, branch and CI job of the environment.\n",
     .options = run_options,
     .min_args = 1,
     .handler = run_main,

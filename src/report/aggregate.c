@@ -398,7 +398,8 @@ int report_build(struct store *store, const struct report_options *opts, struct 
     if (read_categories(store, r, params, err) != 0 || read_signatures(store, r, err) != 0 ||
         read_healing(store, r, params, err) != 0 || read_scores(store, r, params, err) != 0)
         goto fail;
-    qsort(r->categories, r->n_categories, sizeof(*r->categories), compare_categories);
+    if (r->n_categories > 1)
+        qsort(r->categories, r->n_categories, sizeof(*r->categories), compare_categories);
     report_recommend(r);
     return 0;
 

@@ -162,10 +162,15 @@ static void write_trend(const struct report *r, struct strbuf *out)
     if (isnan(now) && isnan(before)) {
         empty(out, "No objective results were recorded ('aftershock verify' records them).");
     } else {
+        char a[REPORT_FMT_MAX] = "n/a", b[REPORT_FMT_MAX] = "n/a";
+        if (!isnan(now))
+            snprintf(a, sizeof(a), "%.1f", report_round(now, 1));
+        if (!isnan(before))
+            snprintf(b, sizeof(b), "%.1f", report_round(before, 1));
         strbuf_addstr(out, "<p>");
-        text(out, "Weighted share of passed objectives, 0 to 100: %.1f this period over %lld "
-             "objective results, %.1f in the period before.", report_round(now, 1),
-             (long long)r->score[0].objectives, report_round(before, 1));
+        text(out, "Weighted share of passed objectives, 0 to 100: %s this period over %lld "
+             "objective results, %s in the period before.", a,
+             (long long)r->score[0].objectives, b);
         strbuf_addstr(out, "</p>\n");
         svg_line(out, "chart-score", "Resilience score per day", label_ptrs, n, &score, 100);
         strbuf_addstr(out, "</section>\n");
@@ -249,9 +254,9 @@ static void write_flaky(const struct report *r, struct strbuf *out)
 
     section(out, "flaky-experiments", "Flaky experiments");
     strbuf_addstr(out, "<p>");
-    text(out, "%zu flaky experiments in this period, %zu in the period before. An experiment "
+    text(out, "%zu flaky experiment%s in this period, %zu in the period before. An experiment "
          "is flaky on a commit when it both passed and failed on it.", r->n_flaky,
-         r->n_flaky_previous);
+         r->n_flaky == 1 ? "" : "s", r->n_flaky_previous);
     strbuf_addstr(out, "</p>\n");
     if (r->n_flaky == 0) {
         strbuf_addstr(out, "</section>\n");

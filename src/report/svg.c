@@ -51,19 +51,21 @@ static void legend(struct strbuf *out, const struct svg_series *series, size_t n
     }
 }
 
-/* A round axis maximum at or above value: 1, 2 or 5 times a power of ten. */
+/* An axis maximum at or above value made of four equal grid steps, each a
+ * whole number of 1, 2 or 5 times a power of ten, so grid labels are round
+ * and counts never get fractional labels. */
 static double nice_max(double value)
 {
-    double power, steps[] = { 1, 2, 5, 10 };
+    double quarter = value / 4, power, steps[] = { 1, 2, 5, 10 };
 
-    if (!(value > 0))
-        return 1;
-    power = pow(10, floor(log10(value)));
+    if (!(quarter > 1))
+        return 4;
+    power = pow(10, floor(log10(quarter)));
     for (size_t i = 0; i < 4; i++) {
-        if (steps[i] * power >= value)
-            return steps[i] * power;
+        if (steps[i] * power >= quarter)
+            return 4 * steps[i] * power;
     }
-    return 10 * power;
+    return 40 * power;
 }
 
 /* Horizontal grid lines with their values at 0, 1/4, ... of y_max. */

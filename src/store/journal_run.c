@@ -1,6 +1,7 @@
 /* Recording a run journal: its outcome, classified failures and activity
  * results, with the commit, branch and CI job of the environment. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,4 +297,32 @@ void store_context_release(struct store_context *ctx)
     free(ctx->ci_run);
     free(ctx->heal_session);
     memset(ctx, 0, sizeof(*ctx));
+}
+
+int store_recorder_record(struct store_recorder *rec, json_t *journal,
+                          const char *experiment_file, const char *journal_path,
+                          struct err *err)
+{
+    if (rec->open_failed)
+        return err_set(err, "%s", rec->open_error);
+    if (!rec->ctx_ready) {
+        store_context_from_env(&rec->ctx);
+        rec->ctx_ready = true;
+    }
+    if (rec->store == NULL && store_open(rec->location, STORE_WRITE, &rec->store, err) != 0) {
+        rec->open_failed = true;
+        snprintf(rec->open_error, sizeof(rec->open_error), "%s", err->msg);
+        return -1;
+    }
+    return store_record_journal(rec->store, journal, experiment_file, journal_path, &rec->ctx,
+                                NULL, err);
+}
+
+void store_recorder_close(struct store_recorder *rec)
+{
+    store_close(rec->store);
+    rec->store = NULL;
+    if (rec->ctx_ready)
+        store_context_release(&rec->ctx);
+    rec->ctx_ready = false;
 }

@@ -231,8 +231,12 @@ static void pg_rollback(struct store *store)
 static int pg_read_version(struct store *store, int *version, struct err *err)
 {
     struct pg_store *s = store->impl;
-    PGresult *result = PQexec(s->conn, "SELECT CASE WHEN to_regclass('aftershock_schema') IS "
-                                       "NULL THEN 0 ELSE -1 END");
+    /* A scan of pg_tables, not to_regclass(): a name lookup may answer from
+     * a cached "not found" that predates another client's migration. */
+    PGresult *result = PQexec(s->conn, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog."
+                                       "pg_tables WHERE tablename = 'aftershock_schema' AND "
+                                       "schemaname = ANY (current_schemas(false))) THEN -1 "
+                                       "ELSE 0 END");
     int rc = 0;
 
     if (PQresultStatus(result) != PGRES_TUPLES_OK) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -55,7 +56,17 @@ static int sqlite_fail(struct sqlite_store *s, int rc, const char *what, struct 
 {
     const char *where = s->store->display;
     const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    int system_errno = s->db ? sqlite3_system_errno(s->db) : 0;
 
+    /* An I/O error names its cause only through the system errno. */
+    if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN) {
+        if (system_errno == ENOSPC || system_errno == EDQUOT)
+            rc = SQLITE_FULL;
+        else if (system_errno == EROFS || system_errno == EACCES)
+            rc = SQLITE_READONLY;
+        if (system_errno != 0)
+            detail = strerror(system_errno);
+    }
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -360,6 +371,58 @@ static int make_parent_folder(const char *path, struct err *err)
     return rc;
 }
 
+static bool folder_is_read_only(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *folder = slash == NULL ? strdup(".") : strndup(path, (size_t)(slash - path + 1));
+    bool read_only;
+
+    if (folder == NULL)
+        abort();
+    read_only = access(folder, W_OK) != 0 && (errno == EROFS || errno == EACCES);
+    free(folder);
+    return read_only;
+}
+
+/* Returns "file:PATH?immutable=1" with the characters a URI reserves escaped. */
+static char *immutable_uri(const char *path)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    strbuf_addstr(&sb, "file:");
+    for (const char *p = path; *p != '\0'; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            strbuf_addf(&sb, "%%%02X", (unsigned char)*p);
+        else
+            strbuf_addch(&sb, *p);
+    }
+    strbuf_addstr(&sb, "?immutable=1");
+    return strbuf_detach(&sb);
+}
+
+/* Rejects a store whose file or folder cannot be written: SQLite needs the
+ * folder too, for its WAL and shared-memory files. */
+static int check_writable(struct store *store, const char *path, struct err *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *folder = slash == NULL ? strdup(".") : strndup(path, (size_t)(slash - path + 1));
+    int file_errno = 0, folder_errno = 0;
+
+    if (folder == NULL)
+        abort();
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
+        file_errno = errno;
+    else if (access(folder, W_OK) != 0)
+        folder_errno = errno;
+    free(folder);
+    if (file_errno == 0 && folder_errno == 0)
+        return 0;
+    return err_set(err, "history store '%s' is read-only (%s%s): make the file and its folder "
+                   "writable, or pass --db to choose another store", store->display,
+                   folder_errno ? "its folder: " : "", strerror(file_errno ? file_errno
+                                                                          : folder_errno));
+}
+
 /* Switches a writable store to WAL mode, retrying while another process
  * holds the lock that the switch needs (busy handlers do not cover it). */
 static int enable_wal(struct sqlite_store *s, struct err *err)
@@ -402,11 +465,26 @@ int store_sqlite_open(struct store *store, const char *path, enum store_mode mod
         goto fail;
     }
     if (mode == STORE_WRITE) {
-        if (make_parent_folder(path, err) != 0)
+        if (make_parent_folder(path, err) != 0) {
+            char detail[ERR_MSG_MAX];
+            snprintf(detail, sizeof(detail), "%s", err->msg);
+            err_set(err, "cannot create history store '%s': %s", store->display, detail);
+            goto fail;
+        }
+        if (check_writable(store, path, err) != 0)
             goto fail;
         flags |= SQLITE_OPEN_CREATE;
     }
-    rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (mode == STORE_READ && folder_is_read_only(path)) {
+        /* Without a writable folder SQLite cannot create the shared-memory
+         * file that reading a WAL store needs, unless told that nothing
+         * will change the file. */
+        char *uri = immutable_uri(path);
+        rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        free(uri);
+    } else {
+        rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    }
     if (rc != SQLITE_OK) {
         sqlite_fail(s, rc, "opening it", err);
         goto fail;

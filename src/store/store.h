@@ -213,6 +213,27 @@ int64_t store_epoch_ms(double epoch);
  * since the epoch. Returns 0, or -1 with err set. */
 int store_time_parse(const char *text, double now, double *epoch, struct err *err);
 
+/* Records the journals of one command, opening the store and reading the
+ * environment's context on first use. Invariant: store is NULL until the
+ * first successful open; after a failed open, open_error holds its message
+ * and every later call fails with it without trying again. */
+struct store_recorder {
+    const char *location;
+    struct store *store;
+    struct store_context ctx;
+    bool ctx_ready;
+    bool open_failed;
+    char open_error[ERR_MSG_MAX];
+};
+
+/* Records one journal (see store_record_journal). Returns 0 or -1 with err set. */
+int store_recorder_record(struct store_recorder *rec, json_t *journal,
+                          const char *experiment_file, const char *journal_path,
+                          struct err *err);
+
+/* Closes the store and frees the context. */
+void store_recorder_close(struct store_recorder *rec);
+
 /* Returns the healing category of a failure message: "network", "timeout",
  * "resource", "dependency", "config", "injection" or "unknown". Matching is
  * a small, case-insensitive substring list documented in docs/history.md. */
