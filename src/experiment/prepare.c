@@ -105,7 +105,7 @@ int experiment_prepare(const char *file, json_t *overrides, const char *base_dir
     out->file = file;
     doc = experiment_load(file, &err);
     if (doc == NULL) {
-        problems_add(problems, "", "%s", err.msg);
+        problems_add_located(problems, err.msg);
         return -1;
     }
     if (experiment_validate(doc, problems) > 0) {

@@ -18,10 +18,15 @@ static const struct {
     const char *name;
     int signo;
 } signal_table[] = {
-    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ABRT", SIGABRT },
-    { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },
-    { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-    { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "WINCH", SIGWINCH },
+    { "HUP", SIGHUP },       { "INT", SIGINT },     { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+    { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },   { "IOT", SIGABRT },      { "BUS", SIGBUS },
+    { "FPE", SIGFPE },       { "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },     { "URG", SIGURG },
+    { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+    { "WINCH", SIGWINCH },   { "IO", SIGIO },       { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+    { "SYS", SIGSYS },
 };
 
 #define N_SIGNALS (sizeof(signal_table) / sizeof(signal_table[0]))
