@@ -100,6 +100,7 @@ struct stage {
     struct chunk_queue queue;
     enum link_end end;
     struct event timer;
+    uint64_t timer_due_us;    /* when the armed timer is due, on the precise clock */
     uint64_t next_us;         /* bandwidth, slicer: when the next bytes may leave */
     uint64_t last_due_us;     /* latency: keeps chunks in order */
     uint64_t passed;          /* limit_data: bytes let through so far */

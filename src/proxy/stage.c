@@ -36,11 +36,16 @@ static bool conn_closed(const struct stage *stage)
     return stage->link->conn->state == CONN_CLOSED;
 }
 
+/* Arms the stage's timer. libevent measures timeouts on a coarse clock
+ * (a few milliseconds of granularity without EVENT_BASE_FLAG_PRECISE_TIMER),
+ * so the due time is kept on the precise clock and stage_on_timer re-arms a
+ * timer that fired early. */
 static void arm_timer(struct stage *stage, uint64_t delay_us)
 {
     struct timeval tv = { .tv_sec = (time_t)(delay_us / 1000000u),
                           .tv_usec = (suseconds_t)(delay_us % 1000000u) };
 
+    stage->timer_due_us = proxy_now_us() + delay_us;
     evtimer_add(&stage->timer, &tv);
 }
 
@@ -230,11 +235,18 @@ static void stage_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct stage *stage = arg;
     enum toxic_type type = stage->toxic->config.type;
+    uint64_t now;
 
     (void)fd;
     (void)what;
     if (conn_closed(stage) || stage->finished)
         return;
+    now = proxy_now_us();
+    if (now < stage->timer_due_us) {
+        uint64_t left = stage->timer_due_us - now;
+        arm_timer(stage, left);
+        return;
+    }
     if (type == TOXIC_TIMEOUT && stage->active) {
         finish_with_close(stage, stage_index(stage));
     } else if (type == TOXIC_RESET_PEER && stage->active) {
