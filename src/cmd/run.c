@@ -1,7 +1,10 @@
 /* `aftershock run`: runs chaos experiments and writes their journals. */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/command.h"
 #include "experiment/journal.h"
@@ -12,6 +15,7 @@
 #include "util/err.h"
 #include "util/http.h"
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/strbuf.h"
 #include "util/ui.h"
 
@@ -129,6 +133,46 @@ static char *journal_path_for(const char *base, const char *file, int n)
     return strbuf_detach(&sb);
 }
 
+/* Checks, before anything runs, that every journal can be written and that
+ * no two experiments would write the same journal. Prints the problem and
+ * returns -1 otherwise. */
+static int check_journal_paths(const char *base, char **files, int n)
+{
+    char **paths = calloc((size_t)n, sizeof(char *));
+    int rc = 0;
+
+    if (paths == NULL)
+        abort();
+    for (int i = 0; i < n && rc == 0; i++) {
+        paths[i] = journal_path_for(base, files[i], n);
+        for (int j = 0; j < i; j++) {
+            if (strcmp(paths[i], paths[j]) == 0) {
+                ui_error("experiments '%s' and '%s' would both write the journal '%s'", files[j],
+                         files[i], paths[i]);
+                ui_hint("rename one of the files, or run them separately with --journal-path");
+                rc = -1;
+                break;
+            }
+        }
+        if (rc != 0)
+            break;
+
+        char *copy = strdup(paths[i]);
+        const char *folder = dirname(copy);
+        if (access(folder, W_OK) != 0) {
+            ui_error("cannot write the journal '%s': folder '%s' %s", paths[i], folder,
+                     errno == ENOENT ? "does not exist" : "is not writable");
+            ui_hint("create the folder or choose another --journal-path");
+            rc = -1;
+        }
+        free(copy);
+    }
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    return rc;
+}
+
 /* Runs one prepared experiment, writes its journal, prints its summary and
  * records the run unless recorder is NULL. Returns the exit code for this
  * experiment: 3 when the journal or the record could not be written. */
@@ -137,6 +181,9 @@ static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
 {
     struct err err;
     json_t *journal = runner_run(p->exec, p->display, p->original, ro);
+
+    /* Error messages and outputs may quote a secret that came through substitution. */
+    redact_tree(journal);
     const char *status = json_string_value(json_object_get(journal, "status"));
     int code = EXIT_OK;
 
@@ -171,7 +218,7 @@ static int run_main(const struct command_args *args)
     const char *journal_base = opt_get(args->opts, "journal-path");
     json_t *overrides = read_overrides(args->opts);
     struct store_recorder recorder = { .location = store_location(opt_get(args->opts, "db")) };
-    int invalid = 0, code = EXIT_OK;
+    int invalid = 0, with_problems = 0, code = EXIT_OK;
 
     if (prepared == NULL || strategies == NULL)
         abort();
@@ -190,11 +237,14 @@ static int run_main(const struct command_args *args)
             read_strategies(args->opts, prepared[i].exec, &strategies[i]) != 0) {
             problems_print(&problems, stderr);
             invalid++;
+            if (problems.count > 0)
+                with_problems++;
         }
         problems_release(&problems);
     }
     if (invalid > 0) {
-        ui_hint("fix the experiment%s above; nothing was run", n > 1 ? "s" : "");
+        if (with_problems > 0)
+            ui_hint("fix the experiment%s above; nothing was run", with_problems > 1 ? "s" : "");
         code = EXIT_USAGE;
         goto cleanup;
     }
@@ -207,6 +257,11 @@ static int run_main(const struct command_args *args)
         goto cleanup;
     }
 
+    if (check_journal_paths(journal_base, args->argv, n) != 0) {
+        code = EXIT_USAGE;
+        goto cleanup;
+    }
+
     http_global_init();
     runner_install_signal_handlers();
     for (int i = 0; i < n; i++) {
@@ -216,8 +271,12 @@ static int run_main(const struct command_args *args)
         free(path);
         if (one > code)
             code = one;
-        if (runner_interrupt_signal() != 0)
+        if (runner_interrupt_signal() != 0) {
+            if (i + 1 < n)
+                ui_warning("interrupted: %d experiment%s after '%s' not run", n - i - 1,
+                           n - i - 1 > 1 ? "s" : "", args->argv[i]);
             break;
+        }
     }
 
 cleanup:

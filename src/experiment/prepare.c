@@ -1,22 +1,25 @@
 /* Ref resolution and secret masking. */
 #include "experiment/prepare.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "experiment/load.h"
 #include "experiment/substitute.h"
 #include "experiment/validate.h"
+#include "util/redact.h"
 
-#define SECRET_MASK "***"
+#define SECRET_MASK REDACT_MASK
 
 static json_t *find_named_activity(json_t *experiment, const char *name)
 {
-    json_t *lists[2] = {
+    json_t *lists[3] = {
         json_object_get(json_object_get(experiment, "steady-state-hypothesis"), "probes"),
         json_object_get(experiment, "method"),
+        json_object_get(experiment, "rollbacks"),
     };
 
-    for (int l = 0; l < 2; l++) {
+    for (int l = 0; l < 3; l++) {
         size_t i;
         json_t *activity;
         json_array_foreach(lists[l], i, activity) {
@@ -41,8 +44,19 @@ static void resolve_list(json_t *experiment, json_t *list)
         if (ref == NULL)
             continue;
         target = find_named_activity(experiment, ref);
-        if (target != NULL)
-            json_array_set_new(list, i, json_deep_copy(target));
+        if (target == NULL)
+            continue;
+
+        /* Keys written next to the ref (a hypothesis ref's own tolerance,
+         * say) take precedence over the referenced activity's. */
+        json_t *resolved = json_deep_copy(target);
+        const char *key;
+        json_t *value;
+        json_object_foreach(activity, key, value) {
+            if (strcmp(key, "ref") != 0)
+                json_object_set(resolved, key, value);
+        }
+        json_array_set_new(list, i, resolved);
     }
 }
 
@@ -86,12 +100,40 @@ json_t *experiment_mask_secrets(json_t *experiment)
         void *tmp;
         json_object_foreach_safe(scope, tmp, key, value) {
             const char *type = json_string_value(json_object_get(value, "type"));
-            if (json_is_object(value) && type != NULL && strcmp(type, "env") == 0)
+            if (json_is_object(value) && type != NULL && strcmp(type, "env") == 0) {
+                /* The variable's name is not secret; its default value is. */
+                if (json_object_get(value, "default") != NULL)
+                    json_object_set_new(value, "default", json_string(SECRET_MASK));
                 continue;
+            }
             json_object_set_new(scope, key, json_string(SECRET_MASK));
         }
     }
     return copy;
+}
+
+/* Registers the resolved value of every secret key, so logs, errors and
+ * journals mask it wherever it appears in free text. */
+static void register_secret_values(json_t *experiment, json_t *values)
+{
+    const char *scope_name;
+    json_t *scope;
+
+    json_object_foreach(json_object_get(experiment, "secrets"), scope_name, scope) {
+        const char *key;
+        json_t *declared;
+        json_object_foreach(scope, key, declared) {
+            json_t *value = json_object_get(values, key);
+            (void)declared;
+            if (json_is_string(value)) {
+                redact_add_secret(json_string_value(value));
+            } else if (value != NULL && !json_is_null(value)) {
+                char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+                redact_add_secret(text);
+                free(text);
+            }
+        }
+    }
 }
 
 int experiment_prepare(const char *file, json_t *overrides, const char *base_dir,
@@ -126,6 +168,7 @@ int experiment_prepare(const char *file, json_t *overrides, const char *base_dir
     if (problems->count == before)
         experiment_validate_resolved(out->exec, base_dir, problems);
 
+    register_secret_values(doc, values);
     masked_values = experiment_mask_values(doc, values);
     struct problems ignored;
     problems_init(&ignored, file);

@@ -1,12 +1,16 @@
 /* Line-buffered log writer; one write(2) per line so lines from child processes do not interleave. */
 #include "util/log.h"
 
+#include <stdlib.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/redact.h"
 
 int log_threshold = LOG_INFO;
 
@@ -36,9 +40,12 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
         vsnprintf(line + len, sizeof(line) - len, fmt, ap);
     va_end(ap);
 
-    len = strlen(line);
+    char *masked = redact_text(line);
+    len = strlen(masked);
     if (len >= sizeof(line) - 1)
         len = sizeof(line) - 2;
+    memcpy(line, masked, len);
+    free(masked);
     line[len++] = '\n';
     if (write(STDERR_FILENO, line, len) < 0) {
         /* Nothing sensible remains to report a failed write of a log line to. */

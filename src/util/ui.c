@@ -6,12 +6,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/redact.h"
+
 static void ui_vprint(const char *prefix, const char *fmt, va_list ap)
 {
-    fputs(prefix, stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char *message = NULL;
+
+    if (vasprintf(&message, fmt, ap) < 0)
+        return;
+    char *masked = redact_text(message);
+    fprintf(stderr, "%s%s\n", prefix, masked);
     fflush(stderr);
+    free(masked);
+    free(message);
 }
 
 void ui_error(const char *fmt, ...)

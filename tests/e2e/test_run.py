@@ -409,8 +409,61 @@ def test_several_experiments_get_own_journals(aftershock, app, tmp_path):
     assert read_journal(tmp_path, "out/j-two.json")["status"] == "completed"
 
 
-def test_journal_unwritable_exits_3(aftershock, app, tmp_path):
-    write_experiment(tmp_path / "exp.json", experiment(app.url, [shell_action("a", "true")]))
+def test_journal_folder_missing_exits_2(aftershock, app, tmp_path):
+    marker = tmp_path / "ran"
+    write_experiment(tmp_path / "exp.json",
+                     experiment(app.url, [shell_action("a", f"touch {marker}")]))
     result = aftershock("run", "--journal-path", "missing-dir/j.json", "exp.json")
+    assert result.returncode == 2
+    assert "'missing-dir'" in result.stderr
+    assert not marker.exists()
+
+
+def test_journal_write_failure_exits_3(aftershock, app, tmp_path):
+    write_experiment(tmp_path / "exp.json", experiment(app.url, [shell_action("a", "true")]))
+    (tmp_path / "taken").mkdir()
+    result = aftershock("run", "--no-record", "--journal-path", "taken", "exp.json")
     assert result.returncode == 3
-    assert "missing-dir/j.json" in result.stderr
+    assert "'taken'" in result.stderr
+
+
+def test_same_stem_journals_rejected(aftershock, app, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        write_experiment(tmp_path / folder / "same.json",
+                         experiment(app.url, [shell_action("x", f"touch {tmp_path / 'ran'}")]))
+    result = aftershock("run", "a/same.json", "b/same.json")
+    assert result.returncode == 2
+    assert "journal-same.json" in result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_ref_keeps_own_tolerance(aftershock, app, tmp_path):
+    doc = experiment(app.url, [shell_action("a", "true")])
+    doc["steady-state-hypothesis"]["probes"].append({"ref": "service-healthy", "tolerance": 404})
+    write_experiment(tmp_path / "exp.json", doc)
+    result = aftershock("run", "exp.json")
+    assert result.returncode == 1
+    probes = read_journal(tmp_path)["steady_states"]["before"]["probes"]
+    assert probes[1]["activity"]["tolerance"] == 404
+    assert probes[1]["tolerance_met"] is False
+
+
+def test_secret_masked_in_errors_and_logs(aftershock, app, tmp_path):
+    doc = experiment(app.url, [{
+        "type": "action", "name": "leaky",
+        "provider": {"type": "http", "url": "http://127.0.0.1:1/?t=${token}", "timeout": 2}}],
+        secrets={"api": {"token": "topsecret123",
+                         "other": {"type": "env", "key": "AFTERSHOCK_TEST_UNSET_SECRET",
+                                   "default": "defaultsecret42"}}})
+    write_experiment(tmp_path / "exp.json", doc)
+    result = aftershock("-v", "run", "exp.json")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "journal.json").read_text()
+    record = json.loads(text)["run"][0]
+    assert record["status"] == "failed"
+    assert "***" in record["exception"][0]
+    for secret in ("topsecret123", "defaultsecret42"):
+        assert secret not in text
+        assert secret not in result.stdout
+        assert secret not in result.stderr
