@@ -251,9 +251,7 @@ static int run_main(const struct command_args *args)
 
     if (opt_has(args->opts, "dry-run")) {
         for (int i = 0; i < n; i++)
-            journal_print_plan(stdout, prepared[i].display, args->argv[i],
-                               rollback_strategy_name(strategies[i].rollback_strategy),
-                               hypothesis_strategy_name(strategies[i].hypothesis_strategy));
+            journal_print_plan(stdout, prepared[i].display, args->argv[i], &strategies[i]);
         goto cleanup;
     }
 

@@ -160,14 +160,19 @@ static void print_plan_list(FILE *out, const char *label, json_t *list)
 }
 
 void journal_print_plan(FILE *out, json_t *experiment, const char *file,
-                        const char *rollback_strategy, const char *hypothesis_strategy)
+                        const struct runner_opts *strategies)
 {
+    enum hypothesis_strategy hs = strategies->hypothesis_strategy;
+    bool during = hs == HYPOTHESIS_DURING_METHOD_ONLY || hs == HYPOTHESIS_CONTINUOUSLY;
     json_t *hypothesis = json_object_get(experiment, "steady-state-hypothesis");
 
     fprintf(out, "%s%s%s (%s)\n", ui_color(out, "bold"),
             json_string_value(json_object_get(experiment, "title")), ui_color(out, "reset"), file);
-    fprintf(out, "  strategies: hypothesis %s, rollbacks %s\n", hypothesis_strategy,
-            rollback_strategy);
+    fprintf(out, "  strategies: hypothesis %s", hypothesis_strategy_name(hs));
+    if (during)
+        fprintf(out, " (every %g s%s)", strategies->hypothesis_frequency,
+                strategies->fail_fast ? ", fail-fast" : "");
+    fprintf(out, ", rollbacks %s\n", rollback_strategy_name(strategies->rollback_strategy));
     if (hypothesis != NULL) {
         fprintf(out, "  steady state hypothesis: %s\n",
                 json_string_value(json_object_get(hypothesis, "title")));

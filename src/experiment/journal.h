@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "experiment/runner.h"
 #include "util/err.h"
 
 /* Writes the journal as indented JSON, atomically. Returns 0 or -1 with err set. */
@@ -16,6 +17,6 @@ void journal_print_summary(FILE *out, json_t *journal, const char *journal_path)
 
 /* Prints the plan of a prepared experiment for --dry-run. */
 void journal_print_plan(FILE *out, json_t *experiment, const char *file,
-                        const char *rollback_strategy, const char *hypothesis_strategy);
+                        const struct runner_opts *strategies);
 
 #endif

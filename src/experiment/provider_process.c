@@ -124,7 +124,8 @@ int provider_process_run(const struct activity_env *env, json_t *provider, const
         return -1;
     }
     if (res.interrupted) {
-        err_set(err, "process '%s' was ended because the run was interrupted", path);
+        err_set(err, "process '%s' was ended because the method was stopped (interrupted, "
+                "or --fail-fast)", path);
         spawn_result_release(&res);
         return -1;
     }

@@ -51,8 +51,8 @@ static int pause_for(const struct activity_env *env, pid_t pid, double duration,
     if (signal_resume(&pause, &resume_err) != 0)
         return err_set(err, "%s", resume_err.msg);
     if (interrupted)
-        return err_set(err, "pause of pid %d cut short after %.2f s because the run was "
-                       "interrupted; the process was resumed", (int)pid,
+        return err_set(err, "pause of pid %d cut short after %.2f s because the method was "
+                       "stopped (interrupted, or --fail-fast); the process was resumed", (int)pid,
                        time_monotonic() - start);
     return 0;
 }
