@@ -104,6 +104,8 @@ static int dispatch_provider(const struct activity_env *env, json_t *activity, j
         return provider_process_run(env, provider, name, output, err);
     if (strcmp(type, "signal") == 0)
         return provider_signal_run(env, provider, output, err);
+    if (strcmp(type, "toxic") == 0)
+        return provider_toxic_run(env, provider, output, err);
     return err_set(err, "unknown provider type '%s'", type);
 }
 

@@ -32,12 +32,17 @@ struct pause_registry {
     int count;
 };
 
+struct toxic_ledger;
+struct proxy_thread;
+
 /* What an activity runs with. */
 struct activity_env {
     const char *base_dir;               /* folder relative process paths start from */
     volatile sig_atomic_t *stop;        /* non-zero: end the activity now */
     struct process_registry *processes;
     struct pause_registry *pauses;
+    struct toxic_ledger *toxics;        /* toxics the run added, removed when it ends; may be NULL */
+    const char *toxic_api;              /* API of toxic providers without `api`; NULL: the default */
 };
 
 void process_registry_init(struct process_registry *reg);
@@ -67,6 +72,18 @@ int provider_process_run(const struct activity_env *env, json_t *provider, const
                          json_t **output, struct err *err);
 int provider_signal_run(const struct activity_env *env, json_t *provider, json_t **output,
                         struct err *err);
+int provider_toxic_run(const struct activity_env *env, json_t *provider, json_t **output,
+                       struct err *err);
+
+/* Starts an embedded proxy server for the experiment's `proxies` list and
+ * points env->toxic_api at it. *embedded is NULL when the list is absent or
+ * empty. Returns 0, or -1 with err set when a proxy cannot start. */
+int experiment_proxies_start(json_t *experiment, struct activity_env *env,
+                             struct proxy_thread **embedded, struct err *err);
+
+/* Removes every toxic the run added (env->toxics), then stops the embedded
+ * proxy (NULL: none). Failures are logged. */
+void experiment_toxics_finish(struct activity_env *env, struct proxy_thread *embedded);
 
 /* Reads a provider timeout: a number of seconds, or [connect, read]. */
 void provider_read_timeout(json_t *value, double *connect, double *total);

@@ -8,6 +8,7 @@
 #include "experiment/activity.h"
 #include "experiment/hypothesis.h"
 #include "experiment/method.h"
+#include "fault/toxic.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -226,7 +227,10 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     json_t *states = json_object_get(journal, "steady_states");
     struct process_registry processes;
     struct pause_registry pauses;
+    struct toxic_ledger toxics;
+    struct proxy_thread *embedded = NULL;
     struct activity_env env;
+    struct err err;
     bool before_met = true, deviated = false, method_ran = false;
     const char *status = "completed";
 
@@ -239,8 +243,17 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     env.stop = &method_stop;
     env.processes = &processes;
     env.pauses = &pauses;
+    toxic_ledger_init(&toxics);
+    env.toxics = &toxics;
+    env.toxic_api = NULL;
 
-    if (check_before && exec_hypothesis != NULL) {
+    if (experiment_proxies_start(exec, &env, &embedded, &err) != 0) {
+        log_error("runner", "%s; skipping the experiment", err.msg);
+        before_met = false;
+        status = "failed";
+    }
+
+    if (before_met && check_before && exec_hypothesis != NULL) {
         log_info("runner", "steady state before the method");
         json_object_set_new(states, "before",
                             hypothesis_check(&env, exec_hypothesis, display_hypothesis,
@@ -282,6 +295,8 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     }
     if (pause_registry_resume_all(&pauses) > 0)
         log_info("runner", "resumed processes left paused by the method");
+    experiment_toxics_finish(&env, embedded);
+    toxic_ledger_release(&toxics);
 
     json_object_set_new(journal, "deviated", json_boolean(deviated));
     set_status(journal, status);

@@ -94,6 +94,34 @@ static void check_tags(struct validation *v, json_t *tags)
     }
 }
 
+/* Checks `proxies`: the proxies `run` starts an embedded proxy server for. */
+static void check_proxies(struct validation *v, json_t *proxies)
+{
+    static const char *const fields[] = { "name", "listen", "upstream" };
+    char field[64];
+    size_t i;
+    json_t *proxy;
+
+    if (proxies == NULL)
+        return;
+    if (!json_is_array(proxies)) {
+        problems_add(v->problems, "proxies", "must be a list of proxies (name, listen, upstream), "
+                     "not %s", validation_type_name(proxies));
+        return;
+    }
+    json_array_foreach(proxies, i, proxy) {
+        snprintf(field, sizeof(field), "proxies[%zu]", i);
+        if (!json_is_object(proxy)) {
+            problems_add(v->problems, field, "must be a mapping with name, listen and upstream");
+            continue;
+        }
+        for (size_t f = 0; f < 3; f++) {
+            snprintf(field, sizeof(field), "proxies[%zu].%s", i, fields[f]);
+            validation_require_string(v, json_object_get(proxy, fields[f]), field);
+        }
+    }
+}
+
 static bool is_env_type(const char *type)
 {
     static const char *const types[] = { "str",   "string", "bytes", "int", "integer",
@@ -346,6 +374,7 @@ void validation_run(struct validation *v, json_t *experiment)
     check_activities(v, json_object_get(experiment, "rollbacks"), "rollbacks", PLACE_ROLLBACK,
                      false);
     check_runtime(v, json_object_get(experiment, "runtime"));
+    check_proxies(v, json_object_get(experiment, "proxies"));
     /* `controls`, `extensions` and `contributions` are accepted and not used. */
 
     json_decref(v->declared);

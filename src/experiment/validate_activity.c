@@ -1,4 +1,4 @@
-/* Checking activities (probes, actions, refs) and their http, process and signal providers. */
+/* Checking activities (probes, actions, refs) and their http, process, signal and toxic providers. */
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
@@ -224,6 +224,33 @@ static void check_signal(struct validation *v, json_t *provider, const char *fie
                      "duration applies only to signal STOP, which is resumed with CONT after it");
 }
 
+/* Checks `toxic`: action add (with a toxic mapping), update (name and changes) or remove (name). */
+static void check_toxic(struct validation *v, json_t *provider, const char *field)
+{
+    char sub[FIELD_MAX];
+    json_t *action = json_object_get(provider, "action");
+    json_t *toxic = json_object_get(provider, "toxic");
+    const char *name = json_string_value(action);
+
+    validation_require_string(v, json_object_get(provider, "proxy"), join(sub, field, "proxy"));
+    if (json_object_get(provider, "api") != NULL)
+        validation_require_string(v, json_object_get(provider, "api"), join(sub, field, "api"));
+    join(sub, field, "action");
+    if (action == NULL || validation_deferred(v, action))
+        validation_require_string(v, action, sub);
+    else if (name == NULL ||
+             (strcmp(name, "add") != 0 && strcmp(name, "update") != 0 && strcmp(name, "remove") != 0))
+        problems_add(v->problems, sub, "must be add, update or remove");
+    if (toxic != NULL && !json_is_object(toxic))
+        problems_add(v->problems, join(sub, field, "toxic"), "must be a mapping, not %s",
+                     validation_type_name(toxic));
+    if (name != NULL && strcmp(name, "add") != 0 && toxic == NULL)
+        validation_require_string(v, json_object_get(provider, "name"), join(sub, field, "name"));
+    if (name != NULL && strcmp(name, "remove") != 0 && toxic == NULL)
+        problems_add(v->problems, join(sub, field, "toxic"), "required field is missing (the "
+                     "toxic to add, or the fields to update)");
+}
+
 static const struct {
     const char *type;
     void (*check)(struct validation *v, json_t *provider, const char *field);
@@ -231,6 +258,7 @@ static const struct {
     { "http", check_http },
     { "process", check_process },
     { "signal", check_signal },
+    { "toxic", check_toxic },
 };
 
 /* Checks a provider and returns its type, or NULL when it has none. */

@@ -17,7 +17,7 @@ static void set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Logs an upstream failure at most once a second per proxy, with the number left out. */
+/* Logs an upstream failure at most once a second per proxy, with the number of failures not logged since. */
 static void warn_upstream(struct proxy *proxy, const char *what, int errnum)
 {
     double now = time_monotonic();
@@ -211,10 +211,11 @@ static void close_socket(int fd, bool reset)
 /* Freeing is deferred: conn_close is reached from deep inside the data path
  * (a stage forwarding a chunk, the writer failing, a timer firing), and the
  * callers up the stack still hold pointers to the conn, its links and its
- * stages. conn_close only makes the conn inert (events deleted, sockets
- * closed, state CONN_CLOSED, which every caller checks after a push) and
- * moves it to the server's graveyard; the reaper event frees it on the next
- * loop iteration, when no callback of this conn is running. */
+ * stages. conn_close only makes the conn inert: its events are deleted, its
+ * sockets closed and its state set to CONN_CLOSED, which every caller
+ * checks after a push. It then moves to the server's graveyard, and the
+ * reaper event frees it on the next loop iteration, when no callback of
+ * this conn is running. */
 void conn_close(struct conn *conn, bool reset)
 {
     struct proxy *proxy = conn->proxy;

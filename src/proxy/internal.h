@@ -88,10 +88,10 @@ enum link_end {
 
 struct link;
 
-/* One toxic applied to one link. Invariant: toxic points at a toxic of the
- * link's proxy on the link's stream; end is set only after every chunk that
- * came before it, so it leaves after queue is empty; timer is pending only
- * while the stage waits for a due time. */
+/* One toxic applied to one link. Invariants: toxic points at a toxic of
+ * the link's proxy on the link's stream. end is set only after every chunk
+ * that came before it, so it leaves only once queue is empty. timer is
+ * pending only while the stage waits for a due time. */
 struct stage {
     struct link *link;
     struct proxy_toxic *toxic;
@@ -134,11 +134,11 @@ enum conn_state {
     CONN_CLOSED,
 };
 
-/* A client connection and its upstream connection. Invariant: while state
- * is not CONN_CLOSED the conn is on its proxy's list and both fds are open
- * (upstream_fd from the first connect attempt on); once CONN_CLOSED its fds
- * are closed, its events deleted, and it waits on the server's graveyard
- * list to be freed. */
+/* A client connection and its upstream connection. Invariants: while
+ * state is not CONN_CLOSED, the conn is on its proxy's list and its fds are
+ * open (upstream_fd from the first connect attempt on). Once CONN_CLOSED,
+ * its fds are closed and its events deleted, and it waits on the server's
+ * graveyard list to be freed. */
 struct conn {
     struct conn *prev, *next;        /* the proxy's list, or the graveyard */
     struct proxy *proxy;
@@ -150,7 +150,7 @@ struct conn {
     struct link links[2];            /* indexed by enum toxic_stream */
 };
 
-/* A toxic as a proxy holds it; stages point at it. */
+/* A toxic of a proxy; the stages of its connections point at it. */
 struct proxy_toxic {
     struct toxic config;
 };
@@ -180,8 +180,8 @@ struct proxy {
     uint64_t suppressed_warnings;
 };
 
-/* The event loop and everything on it. Invariant: proxies is sorted by
- * name; graveyard holds closed conns not yet freed. */
+/* The event loop and everything on it. Invariants: proxies is sorted by
+ * name, and graveyard lists the closed conns not yet freed. */
 struct proxy_server {
     struct event_base *base;
     struct evhttp *http;

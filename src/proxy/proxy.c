@@ -16,7 +16,8 @@ static void proxy_assert_valid(const struct proxy *proxy)
 #ifndef NDEBUG
     assert(proxy->enabled == (proxy->n_listeners > 0));
     for (const struct conn *c = proxy->conns; c != NULL; c = c->next) {
-        assert(c->state != CONN_CLOSED && c->proxy == proxy);
+        assert(c->state != CONN_CLOSED);
+        assert(c->proxy == proxy);
         for (int s = 0; s < 2; s++) {
             assert(c->links[s].n_stages == proxy->n_toxics[s]);
             for (size_t i = 0; i < proxy->n_toxics[s]; i++)

@@ -45,4 +45,19 @@ void proxy_server_stop(struct proxy_server *server);
  * when the loop is not running. */
 void proxy_server_free(struct proxy_server *server);
 
+/* A server running on its own thread (embedded.c). */
+struct proxy_thread;
+
+/* Creates the proxies of a JSON array (as /populate takes it), starts the
+ * API on 127.0.0.1 on a free port, and runs the loop on a new thread that
+ * blocks every signal. Returns NULL with err set when a proxy or the API
+ * cannot start. */
+struct proxy_thread *proxy_thread_start(const char *proxies_json, size_t len, struct err *err);
+
+/* The API's URL, such as "http://127.0.0.1:41234". */
+const char *proxy_thread_api_url(const struct proxy_thread *t);
+
+/* Stops the loop, joins the thread, closes every connection and frees t. NULL is ignored. */
+void proxy_thread_stop(struct proxy_thread *t);
+
 #endif

@@ -1,4 +1,4 @@
-/* What each toxic does to the bytes of one link: hold, delay, pace, slice, cut, close or reset. */
+/* Toxic behaviour on one link: holding, delaying, pacing, slicing, cutting, closing or resetting its bytes. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +71,8 @@ static void forward_end(struct stage *stage, size_t index)
     link_push_end(stage->link, index + 1, end);
 }
 
-/* Ends the connection from this stage: what it holds is dropped, and the
- * close follows whatever later stages still hold. */
+/* Ends the connection from this stage. The bytes queued here are dropped,
+ * and the close follows the bytes that later stages still have queued. */
 static void finish_with_close(struct stage *stage, size_t index)
 {
     struct chunk *c;

@@ -210,7 +210,7 @@ def test_reset_peer_resets_client(echo_proxy):
         assert time.monotonic() - start >= 0.1
 
 
-def test_reset_peer_spares_connections_it_does_not_apply_to(echo_proxy):
+def test_reset_peer_spares_undrawn_connections(echo_proxy):
     server, port = echo_proxy
     server.add_toxic("echo", "reset_peer", {"timeout": 0}, toxicity=0.5)
     conns, reset, alive = [], 0, 0

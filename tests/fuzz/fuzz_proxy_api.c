@@ -1,9 +1,10 @@
 /* Fuzz target for the proxy API's JSON handling: toxic and proxy bodies, and toxic requests end to end.
  *
- * The first byte picks the entry point, the rest is the request body:
- * 'c' toxic creation, 'u' toxic update, 'p' proxy body, 'P' populate entries,
- * anything else a POST then PATCH through the API router on a disabled
- * proxy (which never binds a socket). */
+ * The first byte picks the entry point and the rest is the request body.
+ * 'c' parses a toxic creation, 'u' a toxic update, 'p' a proxy body and
+ * 'P' populate entries. Any other byte sends the body as a POST, then a
+ * PATCH, through the API router to a disabled proxy, which never binds a
+ * socket. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -111,7 +112,11 @@ static void fuzz_router(const char *body, size_t len)
     check_response(&res);
 
     /* The same body as an update of the toxic just added, addressed by its escaped name. */
-    added = proxy->n_toxics[0] ? proxy->toxics[0][0] : proxy->n_toxics[1] ? proxy->toxics[1][0] : NULL;
+    added = NULL;
+    if (proxy->n_toxics[0] > 0)
+        added = proxy->toxics[0][0];
+    else if (proxy->n_toxics[1] > 0)
+        added = proxy->toxics[1][0];
     if (added != NULL) {
         char *name = toxic_api_escape(added->config.name);
         char *path;

@@ -1,4 +1,4 @@
-// Drives an aftershock proxy API through the toxiproxy-node-client package, checking every answer.
+// Drives an aftershock proxy API through the toxiproxy-node-client package, checking every response.
 // Usage: node conformance.js API_URL UPSTREAM_ADDRESS  (an echo server on loopback)
 "use strict";
 
