@@ -294,8 +294,32 @@ static void check_strategy(struct validation *v, json_t *section, const char *fi
         problems_add(v->problems, field, "'%s' is not a valid strategy (use %s)", name, listed);
 }
 
+void validation_check_known_keys(struct validation *v, json_t *object, const char *field,
+                                 const char *const *known)
+{
+    struct strbuf allowed = STRBUF_INIT;
+    const char *key;
+    json_t *value;
+
+    for (size_t i = 0; known[i] != NULL; i++)
+        strbuf_addf(&allowed, "%s%s", i > 0 ? ", " : "", known[i]);
+    json_object_foreach(object, key, value) {
+        bool found = false;
+        (void)value;
+        for (size_t i = 0; known[i] != NULL && !found; i++)
+            found = strcmp(key, known[i]) == 0;
+        if (!found)
+            problems_add(v->problems, field[0] ? field : "", "unknown field '%s' (known: %s)", key,
+                         strbuf_str(&allowed));
+    }
+    strbuf_release(&allowed);
+}
+
 static void check_runtime(struct validation *v, json_t *runtime)
 {
+    static const char *const runtime_keys[] = { "rollbacks", "hypothesis", NULL };
+    static const char *const rollbacks_keys[] = { "strategy", NULL };
+    static const char *const hypothesis_keys[] = { "strategy", "frequency", "fail_fast", NULL };
     static const char *const rollback_strategies[] = { "default", "always", "never", "deviated",
                                                        NULL };
     static const char *const hypothesis_strategies[] = {
@@ -313,6 +337,11 @@ static void check_runtime(struct validation *v, json_t *runtime)
     }
     rollbacks = json_object_get(runtime, "rollbacks");
     hypothesis = json_object_get(runtime, "hypothesis");
+    validation_check_known_keys(v, runtime, "runtime", runtime_keys);
+    if (json_is_object(rollbacks))
+        validation_check_known_keys(v, rollbacks, "runtime.rollbacks", rollbacks_keys);
+    if (json_is_object(hypothesis))
+        validation_check_known_keys(v, hypothesis, "runtime.hypothesis", hypothesis_keys);
     if (rollbacks != NULL && !json_is_object(rollbacks))
         problems_add(v->problems, "runtime.rollbacks", "must be a mapping with a strategy");
     else if (rollbacks != NULL)

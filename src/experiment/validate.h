@@ -7,7 +7,7 @@
 #include "experiment/problems.h"
 
 /* Provider types `run` knows how to execute. */
-#define EXPERIMENT_PROVIDER_TYPES "http, process, signal"
+#define EXPERIMENT_PROVIDER_TYPES "http, process, signal, toxic"
 
 /* Checks the experiment's structure and adds every problem found (missing
  * title, description or method, hypothesis without title, probe without

@@ -10,6 +10,7 @@
 #include "experiment/validate.h"
 #include "experiment/validate_internal.h"
 #include "fault/signal.h"
+#include "util/strbuf.h"
 
 /* Field paths stay short; a longer one is cut in messages, which is harmless. */
 #define FIELD_MAX 512
@@ -117,6 +118,7 @@ static void check_http(struct validation *v, json_t *provider, const char *field
 
 static void check_process(struct validation *v, json_t *provider, const char *field)
 {
+    struct strbuf item_field = STRBUF_INIT;
     char sub[FIELD_MAX];
     json_t *arguments = json_object_get(provider, "arguments");
     bool valid = true;
@@ -128,8 +130,14 @@ static void check_process(struct validation *v, json_t *provider, const char *fi
 
     if (json_is_array(arguments)) {
         json_array_foreach(arguments, i, item) {
+            char index[32];
+            snprintf(index, sizeof(index), "[%zu]", i);
+            strbuf_reset(&item_field);
+            strbuf_addf(&item_field, "%s.arguments%s", field, index);
             if (!is_scalar(item))
-                valid = false;
+                problems_add(v->problems, strbuf_str(&item_field),
+                             "must be a string, number or boolean, not %s",
+                             validation_type_name(item));
         }
     } else if (json_is_object(arguments)) {
         /* A null option value is accepted, because the option is left out. */
@@ -144,6 +152,7 @@ static void check_process(struct validation *v, json_t *provider, const char *fi
         problems_add(v->problems, join(sub, field, "arguments"),
                      "must be a string, a list of strings or a mapping of options to values");
     check_timeout(v, json_object_get(provider, "timeout"), join(sub, field, "timeout"), false);
+    strbuf_release(&item_field);
 }
 
 /* Checks `process`: the name of a process activity declared earlier. */
@@ -251,14 +260,29 @@ static void check_toxic(struct validation *v, json_t *provider, const char *fiel
                      "toxic to add, or the fields to update)");
 }
 
+static const char *const http_keys[] = {
+    "type", "url", "method", "headers", "arguments", "timeout", "expected_status", "verify_tls",
+    "secrets", "configuration", NULL,
+};
+static const char *const process_keys[] = {
+    "type", "path", "arguments", "timeout", "secrets", "configuration", NULL,
+};
+static const char *const signal_keys[] = {
+    "type", "signal", "pid", "pid_file", "process", "duration", NULL,
+};
+static const char *const toxic_keys[] = {
+    "type", "action", "proxy", "api", "name", "toxic", NULL,
+};
+
 static const struct {
     const char *type;
     void (*check)(struct validation *v, json_t *provider, const char *field);
+    const char *const *keys;
 } provider_kinds[] = {
-    { "http", check_http },
-    { "process", check_process },
-    { "signal", check_signal },
-    { "toxic", check_toxic },
+    { "http", check_http, http_keys },
+    { "process", check_process, process_keys },
+    { "signal", check_signal, signal_keys },
+    { "toxic", check_toxic, toxic_keys },
 };
 
 /* Checks a provider and returns its type, or NULL when it has none. */
@@ -287,6 +311,7 @@ static const char *check_provider(struct validation *v, json_t *provider, const 
     for (size_t i = 0; i < sizeof(provider_kinds) / sizeof(provider_kinds[0]); i++) {
         if (strcmp(name, provider_kinds[i].type) == 0) {
             provider_kinds[i].check(v, provider, field);
+            validation_check_known_keys(v, provider, field, provider_kinds[i].keys);
             return name;
         }
     }
@@ -376,6 +401,13 @@ static void check_type(struct validation *v, json_t *type, const char *field,
         problems_add(v->problems, sub, "the steady-state hypothesis holds only probes");
 }
 
+/* Activity keys of the Chaos Toolkit format; `controls`, `secrets`,
+ * `configuration` and `extensions` are accepted and not used. */
+static const char *const activity_keys[] = {
+    "type", "name", "provider", "tolerance", "pauses", "background", "ref", "controls",
+    "secrets", "configuration", "description", "extensions", NULL,
+};
+
 void validation_check_activity(struct validation *v, json_t *activity, const char *field,
                                enum activity_place place)
 {
@@ -395,6 +427,7 @@ void validation_check_activity(struct validation *v, json_t *activity, const cha
 
     name = json_object_get(activity, "name");
     validation_require_string(v, name, join(sub, field, "name"));
+    validation_check_known_keys(v, activity, field, activity_keys);
     check_type(v, json_object_get(activity, "type"), field, place);
     provider_type = check_provider(v, json_object_get(activity, "provider"),
                                    join(sub, field, "provider"));

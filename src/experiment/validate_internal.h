@@ -39,6 +39,12 @@ void validation_check_number(struct validation *v, json_t *value, const char *fi
 /* Checks that value (when present) is a boolean. */
 void validation_check_bool(struct validation *v, json_t *value, const char *field);
 
+/* Adds a problem for every key of object that is not in known (a
+ * NULL-terminated list), because a misspelled key such as `duraton` would
+ * otherwise change what a fault does without a word. */
+void validation_check_known_keys(struct validation *v, json_t *object, const char *field,
+                                 const char *const *known);
+
 /* Checks one activity (probe, action or ref) declared at field, and records its name. */
 void validation_check_activity(struct validation *v, json_t *activity, const char *field,
                                enum activity_place place);

@@ -271,7 +271,7 @@ static void test_validate_unknown_provider_type(void **state)
                       "  - {type: action, name: c}\n"
                       "  - {type: action, name: d, provider: [1]}\n");
     assert_problem(&v, "method[1].provider.type",
-                   "'grpc' is not a known provider type (use one of: http, process, signal)");
+                   "'grpc' is not a known provider type (use one of: http, process, signal, toxic)");
     assert_problem(&v, "method[2].provider.type", "required field is missing");
     assert_problem(&v, "method[3].provider", "required field is missing");
     assert_problem(&v, "method[4].provider", "must be a mapping with a type, not a list");
@@ -453,7 +453,7 @@ static void test_validate_process_arguments(void **state)
                       "  - {type: action, name: b, provider: {type: process, path: ls, arguments: {-l: \"\"}}}\n"
                       "  - {type: action, name: c, provider: {type: process, path: ls, arguments: [[1]]}}\n"
                       "  - {type: action, name: d, provider: {type: process, path: ls, arguments: 5}}\n");
-    assert_problem(&v, "method[3].provider.arguments", "must be a string, a list of strings");
+    assert_problem(&v, "method[3].provider.arguments[0]", "must be a string, number or boolean");
     assert_problem(&v, "method[4].provider.arguments", "must be a string, a list of strings");
     assert_int_equal(v.added, 2);
     release(&v);
@@ -810,6 +810,46 @@ static void test_validate_resolved_path_lookup_uses_path(void **state)
     remove_scratch(dir);
 }
 
+static void test_validate_unknown_keys_rejected(void **state)
+{
+    struct validated v;
+
+    (void)state;
+    validate_text(&v,
+                  "title: t\n"
+                  "description: d\n"
+                  "runtime:\n"
+                  "  rollback: {strategy: never}\n"
+                  "  hypothesis: {strategy: default, frequncy: 2}\n"
+                  "method:\n"
+                  "  - type: action\n"
+                  "    name: pause\n"
+                  "    backgroud: true\n"
+                  "    provider: {type: signal, signal: STOP, pid: 4242, duraton: 2}\n");
+    assert_problem(&v, "runtime", "unknown field 'rollback'");
+    assert_problem(&v, "runtime.hypothesis", "unknown field 'frequncy'");
+    assert_problem(&v, "method[0]", "unknown field 'backgroud'");
+    assert_problem(&v, "method[0].provider", "unknown field 'duraton'");
+    release(&v);
+}
+
+static void test_validate_argument_item_named(void **state)
+{
+    struct validated v;
+
+    (void)state;
+    validate_text(&v,
+                  "title: t\n"
+                  "description: d\n"
+                  "method:\n"
+                  "  - type: action\n"
+                  "    name: a\n"
+                  "    provider: {type: process, path: /bin/echo, arguments: [x, 5, true, [1]]}\n");
+    assert_problem(&v, "method[0].provider.arguments[3]", "not a list");
+    assert_int_equal(v.problems.count, 1);
+    release(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -847,6 +887,8 @@ int main(void)
         cmocka_unit_test(test_validate_resolved_checks_substituted_values),
         cmocka_unit_test(test_validate_resolved_process_paths),
         cmocka_unit_test(test_validate_resolved_path_lookup_uses_path),
+        cmocka_unit_test(test_validate_unknown_keys_rejected),
+        cmocka_unit_test(test_validate_argument_item_named),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
