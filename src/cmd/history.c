@@ -48,8 +48,8 @@ static struct store *open_store(const struct opt_values *opts, enum store_mode m
     return store;
 }
 
-/* Records each journal file given after `import`. Every journal is read and
- * checked before the first one is recorded. */
+/* Records the journal files given after `import`, STORE_BATCH_RUNS runs per
+ * transaction. Every journal is read and checked before the first is recorded. */
 static int import_journals(const struct command_args *args)
 {
     int n = args->argc - 1;
@@ -88,12 +88,10 @@ static int import_journals(const struct command_args *args)
         goto cleanup;
     }
     store_context_from_env(&ctx);
-    for (int i = 0; i < n && code == EXIT_OK; i++) {
-        if (store_record_journal(store, journals[i], NULL, args->argv[i + 1], &ctx, NULL,
-                                 &err) != 0) {
-            ui_error("%s", err.msg);
-            code = EXIT_RUNFAIL;
-        }
+    if (store_record_journals(store, journals, (const char *const *)args->argv + 1, (size_t)n,
+                              &ctx, &err) != 0) {
+        ui_error("%s", err.msg);
+        code = EXIT_RUNFAIL;
     }
     store_context_release(&ctx);
     if (code == EXIT_OK)

@@ -29,10 +29,10 @@ struct history_query {
 /* Parses "runs", "failures", "healing" or "objectives". Returns 0 or -1. */
 int history_parse_view(const char *name, enum history_view *view);
 
-/* Checks that status is valid for the view: passed, deviated, failed,
- * interrupted or healed for runs and failures (the run's outcome);
- * succeeded, retried, stopped or gave_up for healing; passed or failed for
- * objectives. Returns 0, or -1 with err listing the valid values. */
+/* Checks that status is valid for the view. Runs and failures take the
+ * run's outcome (passed, deviated, failed, interrupted) or healed. Healing
+ * takes succeeded, retried, stopped or gave_up, and objectives passed or
+ * failed. Returns 0, or -1 with err listing the valid values. */
 int history_check_status(enum history_view view, const char *status, struct err *err);
 
 /* Prints the rows as an aligned table, or with json as {"VIEW": [...]}. */

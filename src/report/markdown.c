@@ -103,7 +103,8 @@ static void write_trend(const struct report *r, struct strbuf *out)
     char date[REPORT_FMT_MAX], rate[REPORT_FMT_MAX];
 
     strbuf_addstr(out, "## Trend\n\n| date (UTC) | runs | passed | deviated | failed | healed "
-                       "| pass rate | resilience score |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                       "| pass rate | resilience score |\n"
+                       "|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < r->n_days; i++) {
         const struct report_day *d = &r->days[i];
         report_fmt_date(d->day * REPORT_DAY_MS, date, sizeof(date));

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-/* Invariant: names[i] is the i-th distinct name added; slots is a hash
- * table of n_slots entries holding index + 1, or 0 when empty, and is never
- * more than half full. */
+/* Invariant: names[i] is the i-th distinct name added. slots is a hash
+ * table of n_slots entries, each 0 when empty or an index + 1, and it is
+ * never more than half full. */
 struct name_table {
     char **names;
     size_t n;

@@ -80,7 +80,8 @@ static size_t count_digits(const char *p)
     return n;
 }
 
-/* Length of a URL at p ("scheme://" and everything up to white space or a closing quote or bracket). */
+/* Length of a URL at p: "scheme://" and everything up to white space, a
+ * quote or a bracket. */
 static size_t match_url(const char *p)
 {
     size_t n = 0;
@@ -92,7 +93,8 @@ static size_t match_url(const char *p)
     if (strncmp(p + n, "://", 3) != 0)
         return 0;
     n += 3;
-    while (p[n] != '\0' && !isspace((unsigned char)p[n]) && strchr("\"'`<>()[]{},", p[n]) == NULL)
+    while (p[n] != '\0' && !isspace((unsigned char)p[n]) &&
+           strchr("\"'`<>()[]{},", p[n]) == NULL)
         n++;
     return n;
 }
@@ -134,12 +136,12 @@ static size_t match_time(const char *p)
             n += 1 + count_digits(p + n + 1);
         if (p[n] == 'Z')
             n++;
-        else if ((p[n] == '+' || p[n] == '-') && count_digits(p + n + 1) == 2) {
-            n += 3;
-            if (p[n] == ':' && count_digits(p + n + 1) == 2)
-                n += 3;
-            else if (count_digits(p + n) == 2)
-                n += 2;
+        else if ((p[n] == '+' || p[n] == '-') && count_digits(p + n + 1) >= 2) {
+            size_t zone = count_digits(p + n + 1);
+            if (zone == 2 && p[n + 3] == ':' && count_digits(p + n + 4) == 2)
+                n += 6;
+            else if (zone == 2 || zone == 4)
+                n += 1 + zone;
         }
     }
     return n;
@@ -200,7 +202,8 @@ static size_t match_path(const char *p)
 {
     size_t n;
 
-    if (p[0] == '/' && (isalnum((unsigned char)p[1]) || strchr("._-~", p[1]) != NULL))
+    if (p[0] == '/' && p[1] != '\0' &&
+        (isalnum((unsigned char)p[1]) || strchr("._-~", p[1]) != NULL))
         n = 1;
     else if (strncmp(p, "./", 2) == 0 || strncmp(p, "~/", 2) == 0)
         n = 2;
@@ -208,7 +211,8 @@ static size_t match_path(const char *p)
         n = 3;
     else
         return 0;
-    while (p[n] != '\0' && !isspace((unsigned char)p[n]) && strchr("\"'`,;()<>[]{}", p[n]) == NULL)
+    while (p[n] != '\0' && !isspace((unsigned char)p[n]) &&
+           strchr("\"'`,;()<>[]{}", p[n]) == NULL)
         n++;
     /* A sentence that ends right after the path keeps its full stop or colon. */
     while (n > 1 && (p[n - 1] == '.' || p[n - 1] == ':'))
@@ -216,7 +220,7 @@ static size_t match_path(const char *p)
     return n;
 }
 
-/* Length of a run of 8 or more hex digits that holds at least one decimal digit. */
+/* Length of a run of 8 or more hex digits that contains at least one decimal digit. */
 static size_t match_hex_id(const char *p)
 {
     size_t n = count_hex(p);
@@ -243,8 +247,9 @@ static size_t match_number(const char *p)
 }
 
 /* Tries each replacement at p, in the order of the list in signature.h.
- * Returns the matched length and sets *placeholder, or returns 0. */
-static size_t match_variable(const char *p, const char **placeholder)
+ * A path is only tried when path_allowed. Returns the matched length and
+ * sets *placeholder, or returns 0. */
+static size_t match_variable(const char *p, bool path_allowed, const char **placeholder)
 {
     static const struct {
         size_t (*match)(const char *);
@@ -260,6 +265,8 @@ static size_t match_variable(const char *p, const char **placeholder)
         return 2 + count_hex(p + 2);
     }
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        if (rules[i].match == match_path && !path_allowed)
+            continue;
         size_t n = rules[i].match(p);
         if (n > 0) {
             *placeholder = rules[i].placeholder;
@@ -274,6 +281,7 @@ size_t signature_normalize(const char *message, char *out, size_t size)
     struct writer w = { out, size, 0, false };
     const char *p = message ? message : "";
     bool at_boundary = true;
+    char previous = '\0';
 
     if (size == 0)
         return 0;
@@ -287,17 +295,25 @@ size_t signature_normalize(const char *message, char *out, size_t size)
             if (w.len > 0 && *p != '\0')
                 emit(&w, " ", 1);
             at_boundary = true;
+            previous = ' ';
             continue;
         }
-        if (at_boundary && (n = match_variable(p, &placeholder)) > 0) {
+        /* A path starts a message or follows a space, quote, bracket or
+         * separator; after a number "/2" is a ratio, not a path. */
+        bool path_allowed = previous == '\0' || strchr(" \"'`(=:[{,", previous) != NULL;
+        if (at_boundary && (n = match_variable(p, path_allowed, &placeholder)) > 0) {
             emit_str(&w, placeholder);
+            previous = p[n - 1];
             p += n;
-            at_boundary = !is_word_char((unsigned char)p[-1]);
-            /* Letters straight after a number are its unit and stay. */
+            /* A placeholder ends in '>', a word boundary, so what follows is
+             * matched as it will be when the signature is normalised again.
+             * Letters after a number ("ms") match no rule and stay. */
+            at_boundary = true;
             continue;
         }
         emit(&w, p, 1);
         at_boundary = !is_word_char((unsigned char)*p);
+        previous = *p;
         p++;
     }
     out[w.len] = '\0';

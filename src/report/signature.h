@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/* Longest signature kept, including the terminating NUL. */
+/* Maximum size of a signature in bytes, including the terminating NUL. */
 #define SIGNATURE_MAX 256
 
 /* Writes the signature of message into out (at most size bytes, always
@@ -17,12 +17,14 @@
  *   ISO 8601 date or date and time           <time>
  *   IPv4 address, [IPv6] address, with port  <addr>
  *   0x hexadecimal number                    <hex>
- *   absolute or ./ ../ ~/ relative path      <path>
+ *   absolute or ./ ../ ~/ relative path      <path>  (at the start, or after
+ *                                                     white space, a quote,
+ *                                                     ( [ { = : or ,)
  *   8 or more hex digits with a digit        <id>
  *   number (digits, optional fraction)       <n>
  * Letters after a number stay ("250ms" becomes "<n>ms"), digits inside a
- * word stay ("http2"), and runs of white space become one space. Returns
- * the signature's length. */
+ * word stay ("http2"), and runs of white space become one space. A
+ * signature normalised again does not change. Returns its length. */
 size_t signature_normalize(const char *message, char *out, size_t size);
 
 #endif

@@ -44,8 +44,8 @@ struct store_backend {
     void (*close)(struct store *store);
 };
 
-/* Invariant: backend and impl are set while the store is open; display is
- * the location with any password masked; version is the schema version
+/* Invariant: backend and impl are set while the store is open. display is
+ * the location with any password masked. version is the schema version
  * after migration. */
 struct store {
     const struct store_backend *backend;

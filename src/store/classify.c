@@ -1,9 +1,9 @@
 /* A small first classification of run failure messages into healing categories.
  *
- * The rules are case-insensitive substrings, tried in order, the first match
- * wins. They cover the messages aftershock's own providers write (see
+ * The rules are case-insensitive substrings, tried in order, and the first
+ * match wins. They cover the messages of aftershock's own providers (see
  * src/util/http.c and the process provider) and the usual libc and Python
- * texts; the healer brings the full, configurable classification. */
+ * texts. The healer brings the full, configurable classification. */
 #include <string.h>
 
 #include "store/store.h"

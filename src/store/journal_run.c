@@ -168,8 +168,9 @@ int store_check_journal(json_t *journal, const char *journal_path, struct err *e
 
     if (!json_is_object(journal))
         return err_set(err, "journal '%s' is not a JSON object", name);
-    if (json_string_value(json_object_get(json_object_get(journal, "experiment"), "title")) ==
-        NULL)
+    const char *title =
+        json_string_value(json_object_get(json_object_get(journal, "experiment"), "title"));
+    if (title == NULL || title[0] == '\0')
         return err_set(err, "journal '%s' has no experiment.title", name);
     if (status == NULL || (strcmp(status, "completed") != 0 && strcmp(status, "failed") != 0 &&
                            strcmp(status, "interrupted") != 0 && strcmp(status, "aborted") != 0))
@@ -180,14 +181,15 @@ int store_check_journal(json_t *journal, const char *journal_path, struct err *e
     return 0;
 }
 
-int store_record_journal(struct store *store, json_t *journal, const char *experiment_file,
-                         const char *journal_path, const struct store_context *ctx,
-                         int64_t *run_id, struct err *err)
+/* Fills run and b from a checked journal; run points into b and the journal. */
+static void build_run(json_t *journal, const char *experiment_file, const char *journal_path,
+                      const struct store_context *ctx, struct run_builder *b,
+                      struct store_run *run)
 {
     json_t *states = json_object_get(journal, "steady_states");
     json_t *duration = json_object_get(journal, "duration");
-    struct run_builder b = { 0 };
-    struct store_run run = {
+
+    *run = (struct store_run){
         .experiment = json_string_value(
             json_object_get(json_object_get(journal, "experiment"), "title")),
         .experiment_file = experiment_file,
@@ -203,31 +205,75 @@ int store_record_journal(struct store *store, json_t *journal, const char *exper
         .heal_session = ctx ? ctx->heal_session : NULL,
         .heal_attempt = ctx && ctx->heal_attempt > 0 ? ctx->heal_attempt : 1,
     };
+
+    add_activities(b, json_object_get(json_object_get(states, "before"), "probes"), "before");
+    for (size_t i = 0; i < json_array_size(json_object_get(states, "during")); i++)
+        add_activities(b, json_object_get(json_array_get(json_object_get(states, "during"), i),
+                                           "probes"), "during");
+    add_activities(b, json_object_get(journal, "run"), "method");
+    add_activities(b, json_object_get(json_object_get(states, "after"), "probes"), "after");
+    add_activities(b, json_object_get(journal, "rollbacks"), "rollback");
+
+    add_verdict(b, json_object_get(states, "before"), "before", "not met before the method");
+    add_during_verdict(b, json_object_get(states, "during"));
+    add_verdict(b, json_object_get(states, "after"), "after", "deviated after the method");
+    add_activity_failures(b, json_object_get(journal, "run"), "method");
+    add_activity_failures(b, json_object_get(journal, "rollbacks"), "rollback");
+
+    run->failures = b->failures;
+    run->n_failures = b->n_failures;
+    run->activities = b->activities;
+    run->n_activities = b->n_activities;
+}
+
+int store_record_journal(struct store *store, json_t *journal, const char *experiment_file,
+                         const char *journal_path, const struct store_context *ctx,
+                         int64_t *run_id, struct err *err)
+{
+    struct run_builder b = { 0 };
+    struct store_run run;
     int rc;
 
     if (store_check_journal(journal, journal_path, err) != 0)
         return -1;
-
-    add_activities(&b, json_object_get(json_object_get(states, "before"), "probes"), "before");
-    for (size_t i = 0; i < json_array_size(json_object_get(states, "during")); i++)
-        add_activities(&b, json_object_get(json_array_get(json_object_get(states, "during"), i),
-                                            "probes"), "during");
-    add_activities(&b, json_object_get(journal, "run"), "method");
-    add_activities(&b, json_object_get(json_object_get(states, "after"), "probes"), "after");
-    add_activities(&b, json_object_get(journal, "rollbacks"), "rollback");
-
-    add_verdict(&b, json_object_get(states, "before"), "before", "not met before the method");
-    add_during_verdict(&b, json_object_get(states, "during"));
-    add_verdict(&b, json_object_get(states, "after"), "after", "deviated after the method");
-    add_activity_failures(&b, json_object_get(journal, "run"), "method");
-    add_activity_failures(&b, json_object_get(journal, "rollbacks"), "rollback");
-
-    run.failures = b.failures;
-    run.n_failures = b.n_failures;
-    run.activities = b.activities;
-    run.n_activities = b.n_activities;
+    build_run(journal, experiment_file, journal_path, ctx, &b, &run);
     rc = store_record_run(store, &run, run_id, err);
     builder_release(&b);
+    return rc;
+}
+
+int store_record_journals(struct store *store, json_t *const *journals,
+                          const char *const *journal_paths, size_t n,
+                          const struct store_context *ctx, struct err *err)
+{
+    struct run_builder *builders = calloc(STORE_BATCH_RUNS, sizeof(*builders));
+    struct store_run *runs = calloc(STORE_BATCH_RUNS, sizeof(*runs));
+    int rc = 0;
+
+    if (builders == NULL || runs == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        if (store_check_journal(journals[i], journal_paths[i], err) != 0) {
+            rc = -1;
+            goto cleanup;
+        }
+    }
+    for (size_t done = 0; done < n && rc == 0;) {
+        size_t chunk = n - done < STORE_BATCH_RUNS ? n - done : STORE_BATCH_RUNS;
+        for (size_t k = 0; k < chunk; k++)
+            build_run(journals[done + k], NULL, journal_paths[done + k], ctx, &builders[k],
+                      &runs[k]);
+        rc = store_record_runs(store, runs, chunk, err);
+        for (size_t k = 0; k < chunk; k++) {
+            builder_release(&builders[k]);
+            memset(&builders[k], 0, sizeof(builders[k]));
+        }
+        done += chunk;
+    }
+
+cleanup:
+    free(builders);
+    free(runs);
     return rc;
 }
 

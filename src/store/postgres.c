@@ -231,8 +231,8 @@ static void pg_rollback(struct store *store)
 static int pg_read_version(struct store *store, int *version, struct err *err)
 {
     struct pg_store *s = store->impl;
-    /* A scan of pg_tables, not to_regclass(): a name lookup may answer from
-     * a cached "not found" that predates another client's migration. */
+    /* A scan of pg_tables, not to_regclass(), because a name lookup may
+     * return a cached "not found" from before another client's migration. */
     PGresult *result = PQexec(s->conn, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog."
                                        "pg_tables WHERE tablename = 'aftershock_schema' AND "
                                        "schemaname = ANY (current_schemas(false))) THEN -1 "

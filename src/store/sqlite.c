@@ -233,7 +233,7 @@ static int sqlite_query(struct store *store, const char *sql, const struct store
                         int n_params, struct store_rows **out, struct err *err)
 {
     struct sqlite_store *s = store->impl;
-    struct sqlite_rows *rows;
+    struct sqlite_rows *rows = NULL;
     int rc = prepare_rows(s, sql, &rows, err);
 
     if (rc != 0)
@@ -477,8 +477,8 @@ int store_sqlite_open(struct store *store, const char *path, enum store_mode mod
     }
     if (mode == STORE_READ && folder_is_read_only(path)) {
         /* Without a writable folder SQLite cannot create the shared-memory
-         * file that reading a WAL store needs, unless told that nothing
-         * will change the file. */
+         * file that reading a WAL store needs, unless the URI marks the file
+         * immutable. */
         char *uri = immutable_uri(path);
         rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
         free(uri);

@@ -66,6 +66,11 @@ int store_open_at_version(const char *location, enum store_mode mode, int versio
 
     if (store == NULL)
         abort();
+    if (location[0] == '\0') {
+        free(store);
+        return err_set(err, "empty history store location: pass --db PATH or a "
+                       "postgresql:// URL");
+    }
     if (version < 1 || version > STORE_SCHEMA_VERSION) {
         free(store);
         return err_set(err, "internal: cannot open a store at schema version %d", version);

@@ -180,14 +180,18 @@ int store_record_objectives(struct store *store, const struct store_objective *o
 int store_find_run(struct store *store, const char *experiment, double started,
                    int64_t *run_id, struct err *err);
 
-/* Fills ctx from the CI environment: GITHUB_SHA, GITHUB_REF_NAME, GITHUB_JOB
- * and GITHUB_RUN_ID (GitHub Actions), or CI_COMMIT_SHA, CI_COMMIT_REF_NAME,
- * CI_JOB_ID and CI_PIPELINE_ID (GitLab), or else the commit and branch from
- * `git rev-parse` in the current folder when git is installed; and the
- * healing session and attempt from STORE_ENV_HEAL_SESSION and _ATTEMPT. */
+/* Fills ctx from the CI environment. GitHub Actions sets GITHUB_SHA,
+ * GITHUB_REF_NAME, GITHUB_JOB and GITHUB_RUN_ID, and GitLab CI_COMMIT_SHA,
+ * CI_COMMIT_REF_NAME, CI_JOB_ID and CI_PIPELINE_ID. Without either, the
+ * commit and branch come from `git rev-parse` in the current folder when git
+ * is installed. The healing session and attempt come from
+ * STORE_ENV_HEAL_SESSION and STORE_ENV_HEAL_ATTEMPT. */
 void store_context_from_env(struct store_context *ctx);
 
 void store_context_release(struct store_context *ctx);
+
+/* Runs per transaction on the bulk paths (store_record_journals). */
+#define STORE_BATCH_RUNS 1000
 
 /* Checks that a journal has what recording needs: experiment.title, a
  * status (completed, failed, interrupted, or Chaos Toolkit's aborted) and
@@ -207,16 +211,24 @@ int store_record_journal(struct store *store, json_t *journal, const char *exper
  * after rounding to whole microseconds. */
 int64_t store_epoch_ms(double epoch);
 
-/* Parses a time: "now"; an ISO 8601 date or date and time (UTC unless it
- * carries a zone), such as 2026-03-01 or 2026-03-01T12:00:00+02:00; or an
- * age before now such as 90s, 30m, 12h, 7d or 2w. Sets *epoch to seconds
- * since the epoch. Returns 0, or -1 with err set. */
+/* Parses a time and sets *epoch to seconds since the epoch. Accepted are
+ * "now", an ISO 8601 date or date and time such as 2026-03-01 or
+ * 2026-03-01T12:00:00+02:00 (UTC without a zone), and an age before now
+ * such as 90s, 30m, 12h, 7d or 2w. Returns 0, or -1 with err set. */
 int store_time_parse(const char *text, double now, double *epoch, struct err *err);
+
+/* Records n journals as store_record_journal does, but STORE_BATCH_RUNS
+ * runs per transaction: the bulk path of `history import`. Every journal
+ * is checked before the first is recorded. A failure part way leaves the
+ * batches already committed in the store. */
+int store_record_journals(struct store *store, json_t *const *journals,
+                          const char *const *journal_paths, size_t n,
+                          const struct store_context *ctx, struct err *err);
 
 /* Records the journals of one command, opening the store and reading the
  * environment's context on first use. Invariant: store is NULL until the
- * first successful open; after a failed open, open_error holds its message
- * and every later call fails with it without trying again. */
+ * first successful open. After a failed open, open_error contains its
+ * message and every later call fails with it without trying again. */
 struct store_recorder {
     const char *location;
     struct store *store;

@@ -161,14 +161,16 @@ def test_history_import_lists_newest_first(aftershock, write_journals):
     failures = history_json(aftershock, "failures")["failures"]
     assert [f["category"] for f in failures] == ["timeout", "verdict", "verdict"]
     timeouts = history_json(aftershock, "failures", "--category", "timeout")["failures"]
-    assert len(timeouts) == 1 and timeouts[0]["experiment"] == "alpha"
+    assert len(timeouts) == 1
+    assert timeouts[0]["experiment"] == "alpha"
 
     table = aftershock("history", "--experiment", "beta")
     assert table.returncode == 0
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["ID", "STARTED", "(UTC)"]
     assert len(lines) == 3
-    assert "interrupted" in lines[1] and "2026-03-05 10:00:00" in lines[1]
+    assert "interrupted" in lines[1]
+    assert "2026-03-05 10:00:00" in lines[1]
 
 
 def test_history_healing_and_objectives(aftershock, write_journals):
@@ -197,7 +199,8 @@ def test_history_healing_and_objectives(aftershock, write_journals):
     assert history_json(aftershock, "healing", "--status", "stopped")["healing"][0]["session"] == "s2"
     assert len(history_json(aftershock, "healing", "--category", "network")["healing"]) == 1
     objectives = history_json(aftershock, "objectives", "--status", "failed")["objectives"]
-    assert objectives[0]["name"] == "availability" and objectives[0]["passed"] is False
+    assert objectives[0]["name"] == "availability"
+    assert objectives[0]["passed"] is False
 
 
 def test_history_rejects_bad_options(aftershock, write_journals):

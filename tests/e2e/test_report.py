@@ -106,7 +106,8 @@ def test_report_json_numbers(history):
     assert top["new"] is True
 
     flaky = doc["flaky_experiments"]
-    assert flaky["count"] == 1 and flaky["previous_count"] == 1
+    assert flaky["count"] == 1
+    assert flaky["previous_count"] == 1
     assert flaky["experiments"][0] == {"experiment": "alpha", "commits": 1, "flaky_commits": 1,
                                        "runs": 3, "flips": 2, "transitions": 2, "flip_rate": 1.0}
     recovery = doc["recovery"]["current"]
@@ -116,7 +117,8 @@ def test_report_json_numbers(history):
 
     slowest = doc["slowest_experiments"]
     assert [s["experiment"] for s in slowest] == ["alpha", "beta"]
-    assert slowest[0]["mean_seconds"] == 4.0 and slowest[0]["max_seconds"] == 6.0
+    assert slowest[0]["mean_seconds"] == 4.0
+    assert slowest[0]["max_seconds"] == 6.0
     assert doc["resilience_score"]["current"] is None
     ids = [r["id"] for r in doc["recommendations"]]
     assert "flaky" in ids
@@ -221,7 +223,8 @@ def test_report_html_renders_in_chromium(history, tmp_path):
     # One bar per day and outcome: 03-09 passed, 03-10 failed, then passed on 11, 12 and 13.
     assert trend.count('class="bar"') == 5
     healing = re.search(r'<svg id="chart-healing".*?</svg>', dom.stdout, re.DOTALL).group(0)
-    assert "network / retry" in healing and "100.0%" in healing
+    assert "network / retry" in healing
+    assert "100.0%" in healing
 
     pdf = tmp_path / "report.pdf"
     printed = run_chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",

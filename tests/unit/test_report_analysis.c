@@ -29,10 +29,11 @@ static struct report_run run(int experiment, int commit, enum report_outcome out
                                 .started_ms = seconds * 1000, .duration_ms = 1000 };
 }
 
-/* Experiment 0 on commit 0: P F P (2 flips in 2 transitions); on commit 1:
- * P P (steady); on commit 2: F, an interrupted run, P (1 flip in 1).
- * Experiment 1 on commit 0: P P D D P (2 flips in 4); runs without a
- * commit do not count. Experiment 2 fails steadily. Given out of order. */
+/* Experiment 0 runs P F P on commit 0 (2 flips in 2 transitions), P P on
+ * commit 1, and F, an interrupted run, P on commit 2 (1 flip in 1).
+ * Experiment 1 runs P P D D P on commit 0 (2 flips in 4), and its runs
+ * without a commit do not count. Experiment 2 fails steadily. The runs are
+ * given out of order. */
 static void test_flaky_hand_computed(void **state)
 {
     struct report_run runs[] = {
@@ -102,11 +103,12 @@ static void test_flaky_none(void **state)
     free(flaky);
 }
 
-/* Experiment 0: pass at 0, fail at 10, deviate at 20, pass at 30 (20 s);
- * interrupted at 40 is skipped; fail at 50, pass at 100 (50 s); fail at
- * 110 and nothing after (open). Experiment 1: a failure at -100 lies
- * before the window; fail at 5, pass at 65 (60 s); a failure at 200 lies
- * at the window's end and is left out. Experiment 2 always passes. */
+/* Experiment 0 passes at 0, fails at 10, deviates at 20 and passes at 30
+ * (20 s). Its interrupted run at 40 is skipped. It fails at 50 and passes
+ * at 100 (50 s), then fails at 110 with nothing after (open). Experiment 1
+ * fails at -100, before the window, fails at 5 and passes at 65 (60 s).
+ * Its failure at 200 is at the window's end and left out. Experiment 2
+ * always passes. */
 static void test_recovery_hand_computed(void **state)
 {
     struct report_run runs[] = {

@@ -15,7 +15,8 @@
 #include "report/report.h"
 #include "store/store.h"
 
-#define DEVIATED_AFTER "steady state deviated after the method: probe 'up' did not meet its tolerance"
+#define DEVIATED_AFTER                                                                      \
+    "steady state deviated after the method: probe 'up' did not meet its tolerance"
 
 #define assert_near(actual, expected)                                                       \
     do {                                                                                    \
@@ -353,7 +354,7 @@ static void test_period_json_numbers(void **state)
     json_decref(doc);
 }
 
-/* A period with no runs says so and recommends checking the recording. */
+/* A period with no runs is reported as empty, with a recommendation to check the recording. */
 static void test_period_empty(void **state)
 {
     struct fixture *f = *state;

@@ -31,7 +31,8 @@ static void test_signature_numbers(void **state)
 {
     static const struct signature_case cases[] = {
         { "exit code 1", "exit code <n>" },
-        { "process 'x' timed out after 2.5 s and was ended", "process 'x' timed out after <n> s and was ended" },
+        { "process 'x' timed out after 2.5 s and was ended",
+          "process 'x' timed out after <n> s and was ended" },
         { "waited 250ms", "waited <n>ms" },
         { "worker-3 crashed", "worker-<n> crashed" },
         { "http2 and ipv4 stay", "http2 and ipv4 stay" },

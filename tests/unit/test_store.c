@@ -120,7 +120,8 @@ static void test_store_migrates_version_1(void **state)
     assert_int_equal(store_exec(store, "INSERT INTO chaos_runs (timestamp, experiment, status,"
                                        " deviated, outcome, duration, started_ms, duration_ms)"
                                        " VALUES ('2026-03-01T00:00:00.000000Z', 'old', 'completed',"
-                                       " 0, 'passed', 1.5, 1772323200000, 1500)", NULL, 0, &err), 0);
+                                       " 0, 'passed', 1.5, 1772323200000, 1500)",
+                                NULL, 0, &err), 0);
     assert_int_equal(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
                                   "'chaos_heal_attempts'"), 0);
     store_close(store);
@@ -408,6 +409,34 @@ static void test_store_records_journal(void **state)
     store_close(store);
 }
 
+static void test_store_records_journals_in_batches(void **state)
+{
+    struct fixture *f = *state;
+    struct store *store = open_or_fail(f->path);
+    json_t *journals[3];
+    const char *paths[3] = { "a.json", "b.json", "c.json" };
+    struct store_context ctx = { .commit = "feed", .heal_attempt = 1 };
+    struct err err;
+
+    for (int i = 0; i < 3; i++)
+        journals[i] = json_loads(journal_text, 0, NULL);
+    json_object_set_new(journals[1], "start", json_string("2026-03-02T00:00:00Z"));
+    assert_int_equal(store_record_journals(store, journals, paths, 3, &ctx, &err), 0);
+    assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_runs WHERE commit_sha = 'feed'"),
+                     3);
+    assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_failures"), 9);
+    assert_int_equal(count(store, "SELECT COUNT(DISTINCT journal_path) FROM chaos_runs"), 3);
+
+    /* One journal without a status keeps all of them out. */
+    json_object_del(journals[2], "status");
+    assert_int_equal(store_record_journals(store, journals, paths, 3, &ctx, &err), -1);
+    assert_non_null(strstr(err.msg, "journal 'c.json' has no valid status"));
+    assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_runs"), 3);
+    for (int i = 0; i < 3; i++)
+        json_decref(journals[i]);
+    store_close(store);
+}
+
 static void test_store_classifies_messages(void **state)
 {
     static const struct { const char *message, *category; } cases[] = {
@@ -507,6 +536,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_records_healing_and_objectives, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_records_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_records_journals_in_batches, setup,
+                                        teardown),
         cmocka_unit_test(test_store_classifies_messages),
         cmocka_unit_test(test_store_parses_times),
         cmocka_unit_test(test_store_location_and_display),
