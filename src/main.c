@@ -17,6 +17,7 @@ static const struct command *const commands[] = {
     &command_proxy,
     &command_history,
     &command_report,
+    &command_rollback,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

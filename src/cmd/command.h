@@ -30,5 +30,6 @@ extern const struct command command_proxy;
 extern const struct command command_run;
 extern const struct command command_history;
 extern const struct command command_report;
+extern const struct command command_rollback;
 
 #endif

@@ -11,6 +11,7 @@
 #include "experiment/prepare.h"
 #include "experiment/runner.h"
 #include "experiment/substitute.h"
+#include "fault/ledger.h"
 #include "store/store.h"
 #include "util/err.h"
 #include "util/http.h"
@@ -39,6 +40,9 @@ static const struct opt_spec run_options[] = {
     { "db", 0, "PATH|URL", "history store to record each run in: a SQLite file or a "
       "postgresql:// URL (default $AFTERSHOCK_DB, else reports/chaos_history.db)" },
     { "no-record", 0, NULL, "do not record the runs in the history store" },
+    { "ledger-dir", 0, "DIR", "fault ledger folder (default $AFTERSHOCK_LEDGER_DIR, else "
+      "reports/.ledger)" },
+    { "ignore-ledger", 0, NULL, "run even when the ledger holds faults of another run" },
     { NULL, 0, NULL, NULL },
 };
 
@@ -210,6 +214,42 @@ static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
     return code;
 }
 
+/* Opens this run's fault ledger after checking that no other run's fault is
+ * still recorded. Prints the problem and returns -1 otherwise. */
+static int open_ledger(const struct opt_values *opts, struct fault_ledger *ledger)
+{
+    const char *dir = ledger_dir(opt_get(opts, "ledger-dir"));
+    enum ledger_liveness liveness;
+    struct ledger_file found;
+    struct err err;
+    int rc = opt_has(opts, "ignore-ledger") ? 0 : ledger_find_faults(dir, &found, &liveness, &err);
+
+    if (rc < 0) {
+        ui_error("%s", err.msg);
+        ui_hint("check the file; remove it only when none of its faults is still in effect");
+        return -1;
+    }
+    if (rc > 0) {
+        ui_error("the fault ledger '%s' holds %zu fault%s of run pid %d (started %s on '%s'), "
+                 "which %s", found.path, found.count, found.count > 1 ? "s" : "",
+                 (int)found.run.pid, found.run.started_at, found.run.host,
+                 liveness == LEDGER_RUN_ALIVE  ? "is still running"
+                 : liveness == LEDGER_RUN_GONE ? "has ended without undoing them"
+                                               : "cannot be checked from this host");
+        if (liveness == LEDGER_RUN_GONE)
+            ui_hint("run 'aftershock rollback' to undo them, then run again");
+        else
+            ui_hint("wait for that run to end, or pass --ignore-ledger to run anyway");
+        ledger_file_release(&found);
+        return -1;
+    }
+    if (fault_ledger_open(ledger, dir, &err) != 0) {
+        ui_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int run_main(const struct command_args *args)
 {
     int n = args->argc;
@@ -218,6 +258,8 @@ static int run_main(const struct command_args *args)
     const char *journal_base = opt_get(args->opts, "journal-path");
     json_t *overrides = read_overrides(args->opts);
     struct store_recorder recorder = { .location = store_location(opt_get(args->opts, "db")) };
+    struct fault_ledger ledger;
+    bool ledger_open = false;
     int invalid = 0, with_problems = 0, code = EXIT_OK;
 
     if (prepared == NULL || strategies == NULL)
@@ -260,10 +302,18 @@ static int run_main(const struct command_args *args)
         goto cleanup;
     }
 
+    if (open_ledger(args->opts, &ledger) != 0) {
+        code = EXIT_RUNFAIL;
+        goto cleanup;
+    }
+    ledger_open = true;
+
     http_global_init();
     runner_install_signal_handlers();
     for (int i = 0; i < n; i++) {
         char *path = journal_path_for(journal_base, args->argv[i], n);
+        strategies[i].ledger = &ledger;
+        fault_ledger_set_experiment(&ledger, args->argv[i]);
         int one = run_one(&prepared[i], &strategies[i], path, args->argv[i],
                           opt_has(args->opts, "no-record") ? NULL : &recorder);
         free(path);
@@ -278,6 +328,8 @@ static int run_main(const struct command_args *args)
     }
 
 cleanup:
+    if (ledger_open && fault_ledger_close(&ledger) > 0 && code < EXIT_RUNFAIL)
+        code = EXIT_RUNFAIL;
     for (int i = 0; i < n; i++)
         prepared_experiment_release(&prepared[i]);
     free(prepared);

@@ -34,6 +34,7 @@ struct pause_registry {
 
 struct toxic_ledger;
 struct proxy_thread;
+struct fault_ledger;
 
 /* What an activity runs with. */
 struct activity_env {
@@ -43,6 +44,7 @@ struct activity_env {
     struct pause_registry *pauses;
     struct toxic_ledger *toxics;        /* toxics the run added, removed when it ends; may be NULL */
     const char *toxic_api;              /* API of toxic providers without `api`; NULL: the default */
+    struct fault_ledger *ledger;        /* faults are recorded here before applied; may be NULL */
 };
 
 void process_registry_init(struct process_registry *reg);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "experiment/activity.h"
+#include "fault/ledger.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -44,11 +45,20 @@ static int pause_for(const struct activity_env *env, pid_t pid, double duration,
     struct err resume_err;
     double start = time_monotonic();
     bool interrupted;
+    long ledger_id;
+    int resumed;
 
-    if (signal_pause(pid, &pause, err) != 0)
+    if (fault_ledger_add_pause(env->ledger, pid, &ledger_id, err) != 0)
         return -1;
+    if (signal_pause(pid, &pause, err) != 0) {
+        fault_ledger_remove(env->ledger, ledger_id);
+        return -1;
+    }
     interrupted = time_sleep(duration, env->stop) != 0;
-    if (signal_resume(&pause, &resume_err) != 0)
+    resumed = signal_resume(&pause, &resume_err);
+    /* A failed SIGCONT means the process is gone; rollback could do no better. */
+    fault_ledger_remove(env->ledger, ledger_id);
+    if (resumed != 0)
         return err_set(err, "%s", resume_err.msg);
     if (interrupted)
         return err_set(err, "pause of pid %d cut short after %.2f s because the method was "
@@ -61,6 +71,7 @@ static int pause_for(const struct activity_env *env, pid_t pid, double duration,
 static int pause_until_end(const struct activity_env *env, pid_t pid, struct err *err)
 {
     struct pause_registry *reg = env->pauses;
+    long ledger_id;
     int rc;
 
     pthread_mutex_lock(&reg->lock);
@@ -68,7 +79,13 @@ static int pause_until_end(const struct activity_env *env, pid_t pid, struct err
         pthread_mutex_unlock(&reg->lock);
         return err_set(err, "too many paused processes (at most %d)", PAUSE_REGISTRY_MAX);
     }
-    rc = signal_pause(pid, &reg->pauses[reg->count], err);
+    /* The runner clears the ledger's pause entries once the registry has resumed them all. */
+    rc = fault_ledger_add_pause(env->ledger, pid, &ledger_id, err);
+    if (rc == 0) {
+        rc = signal_pause(pid, &reg->pauses[reg->count], err);
+        if (rc != 0)
+            fault_ledger_remove(env->ledger, ledger_id);
+    }
     if (rc == 0)
         reg->count++;
     pthread_mutex_unlock(&reg->lock);

@@ -1,9 +1,12 @@
 /* The `toxic` provider: adds, updates and removes toxics through any Toxiproxy-compatible API,
  * and the embedded proxy server that an experiment's `proxies` list starts for a run. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "experiment/activity.h"
+#include "fault/ledger.h"
 #include "fault/toxic.h"
 #include "proxy/proxy.h"
 #include "util/log.h"
@@ -28,17 +31,51 @@ static const char *provider_toxic_name(json_t *provider)
     return name;
 }
 
+/* The name the API gives a new toxic: its `name`, else TYPE_STREAM as Toxiproxy names it. */
+static char *expected_toxic_name(json_t *toxic)
+{
+    const char *name = json_string_value(json_object_get(toxic, "name"));
+    const char *type = json_string_value(json_object_get(toxic, "type"));
+    const char *stream = json_string_value(json_object_get(toxic, "stream"));
+    char *text;
+
+    if (name != NULL && name[0] != '\0')
+        return strdup(name);
+    if (asprintf(&text, "%s_%s", type != NULL ? type : "",
+                 stream != NULL && strcasecmp(stream, "upstream") == 0 ? "upstream"
+                                                                      : "downstream") < 0)
+        abort();
+    return text;
+}
+
 static int toxic_add(const struct activity_env *env, const char *api, const char *proxy,
                      json_t *toxic, json_t **output, struct err *err)
 {
     const char *name;
+    char *expected;
+    long ledger_id;
+    int rc;
 
     if (!json_is_object(toxic))
         return err_set(err, "action 'add' needs 'toxic': the toxic as the API takes it, e.g. "
                        "{type: latency, attributes: {latency: 100}}");
-    if (toxic_api_add(api, proxy, toxic, output, env->stop, err) != 0)
+
+    /* The fault ledger learns of the toxic before the API does, so a killed run leaves a trace. */
+    expected = expected_toxic_name(toxic);
+    rc = fault_ledger_add_toxic(env->ledger, api, proxy, expected, &ledger_id, err);
+    if (rc == 0)
+        rc = toxic_api_add(api, proxy, toxic, output, env->stop, err);
+    if (rc == TOXIC_API_UNANSWERED && env->toxics != NULL) {
+        /* The toxic may exist: the run's end removes it (a 404 then counts as removed). */
+        toxic_ledger_record(env->toxics, api, proxy, expected);
+    } else if (rc != 0) {
+        fault_ledger_remove(env->ledger, ledger_id);
+    }
+    free(expected);
+    if (rc != 0)
         return -1;
     name = json_string_value(json_object_get(*output, "name"));
+    fault_ledger_rename_toxic(env->ledger, ledger_id, name);
     if (env->toxics != NULL)
         toxic_ledger_record(env->toxics, api, proxy, name);
     log_info("toxic", "added proxy=%s toxic=%s api=%s", proxy, name, api);
@@ -54,6 +91,7 @@ static int toxic_remove(const struct activity_env *env, const char *api, const c
         return -1;
     if (env->toxics != NULL)
         toxic_ledger_forget(env->toxics, api, proxy, name);
+    fault_ledger_remove_toxic(env->ledger, api, proxy, name);
     if (rc == 1)
         return err_set(err, "toxic '%s' not found on proxy '%s' at %s", name, proxy, api);
     log_info("toxic", "removed proxy=%s toxic=%s api=%s", proxy, name, api);

@@ -8,6 +8,7 @@
 #include "experiment/activity.h"
 #include "experiment/hypothesis.h"
 #include "experiment/method.h"
+#include "fault/ledger.h"
 #include "fault/toxic.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -246,6 +247,8 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     toxic_ledger_init(&toxics);
     env.toxics = &toxics;
     env.toxic_api = NULL;
+    env.ledger = opts->ledger;
+    toxics.faults = opts->ledger;
 
     if (experiment_proxies_start(exec, &env, &embedded, &err) != 0) {
         log_error("runner", "%s; skipping the experiment", err.msg);
@@ -295,6 +298,8 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     }
     if (pause_registry_resume_all(&pauses) > 0)
         log_info("runner", "resumed processes left paused by the method");
+    /* Every background activity has ended, so the only pauses left were the registry's. */
+    fault_ledger_remove_kind(opts->ledger, FAULT_PAUSE);
     experiment_toxics_finish(&env, embedded);
     toxic_ledger_release(&toxics);
 

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+struct fault_ledger;
+
 enum rollback_strategy {
     ROLLBACK_DEFAULT,  /* run unless the steady state before the method was not met */
     ROLLBACK_ALWAYS,
@@ -33,6 +35,7 @@ struct runner_opts {
     double hypothesis_frequency;      /* seconds between checks during the method */
     bool fail_fast;                   /* stop the method at the first deviation during it */
     const char *base_dir;             /* folder relative process paths start from */
+    struct fault_ledger *ledger;      /* records faults before they are applied; may be NULL */
 };
 
 /* Installs SIGINT and SIGTERM handlers for a run: the first signal

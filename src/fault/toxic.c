@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/ledger.h"
 #include "util/http.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -56,7 +57,7 @@ long toxic_api_call(const char *api, const char *method, const char *path, json_
     req.timeout = TOXIC_API_TIMEOUT;
     req.stop = stop;
     if (http_send(&req, &res, &kind, err) != 0) {
-        status = -1;
+        status = kind == HTTP_ERR_REFUSED ? TOXIC_API_REFUSED : -1;
         goto cleanup;
     }
     status = res.status;
@@ -101,8 +102,10 @@ int toxic_api_add(const char *api, const char *proxy, json_t *toxic, json_t **cr
     long status = toxic_api_call(api, "POST", path, toxic, created, stop, err);
 
     free(path);
-    if (status < 0)
+    if (status == TOXIC_API_REFUSED)
         return -1;
+    if (status < 0)
+        return TOXIC_API_UNANSWERED;
     snprintf(what, sizeof(what), "cannot add a toxic to proxy '%s' at %s", proxy, api);
     if (status != 200 && status != 201) {
         answer_error(err, what, status, *created);
@@ -150,7 +153,7 @@ int toxic_api_remove(const char *api, const char *proxy, const char *name,
 
     free(path);
     if (status < 0)
-        return -1;
+        return (int)status;
     if (status == 404) {
         rc = 1;
     } else if (status != 204 && status != 200) {
@@ -252,6 +255,7 @@ int toxic_ledger_remove_all(struct toxic_ledger *ledger)
         } else {
             log_info("toxic", "removed a toxic the run added proxy=%s toxic=%s%s", e->proxy,
                      e->name, rc == 1 ? " (it was already gone)" : "");
+            fault_ledger_remove_toxic(ledger->faults, e->api, e->proxy, e->name);
         }
         entry_free(e);
     }

@@ -12,10 +12,18 @@
 /* Seconds one API call may take. */
 #define TOXIC_API_TIMEOUT 10.0
 
+/* Returned by toxic_api_call and toxic_api_remove when the API refused the
+ * connection, so the request never reached it. */
+#define TOXIC_API_REFUSED (-2)
+/* Returned by toxic_api_add when the request was sent but no response came
+ * back, so the toxic may have been added. */
+#define TOXIC_API_UNANSWERED (-3)
+
 /* Sends one API request: method, a path under the API URL (already
  * encoded), and an optional JSON body. Returns the status and sets *doc to
  * the parsed JSON response (NULL when the body is empty or not JSON), or
- * returns -1 with err set when no response arrived. stop may be NULL. */
+ * returns -1 with err set when no response arrived (TOXIC_API_REFUSED when
+ * the connection was refused). stop may be NULL. */
 long toxic_api_call(const char *api, const char *method, const char *path, json_t *body,
                     json_t **doc, volatile sig_atomic_t *stop, struct err *err);
 
@@ -23,7 +31,8 @@ long toxic_api_call(const char *api, const char *method, const char *path, json_
 char *toxic_api_escape(const char *name);
 
 /* Adds a toxic (the body as the API takes it) to proxy. On success returns
- * 0 and *created holds the toxic the API returned (new reference). */
+ * 0 and *created holds the toxic the API returned (new reference). Returns
+ * -1 when the toxic was not added, TOXIC_API_UNANSWERED when it may have been. */
 int toxic_api_add(const char *api, const char *proxy, json_t *toxic, json_t **created,
                   volatile sig_atomic_t *stop, struct err *err);
 
@@ -31,7 +40,9 @@ int toxic_api_add(const char *api, const char *proxy, json_t *toxic, json_t **cr
 int toxic_api_update(const char *api, const char *proxy, const char *name, json_t *changes,
                      json_t **updated, volatile sig_atomic_t *stop, struct err *err);
 
-/* Removes a toxic. Returns 0 when removed, 1 when it was not there, -1 with err set. */
+/* Removes a toxic. Returns 0 when removed, 1 when it or its proxy was not
+ * there, TOXIC_API_REFUSED when the API refused the connection, else -1;
+ * err is set for negative returns. */
 int toxic_api_remove(const char *api, const char *proxy, const char *name,
                      volatile sig_atomic_t *stop, struct err *err);
 
@@ -41,8 +52,10 @@ int toxic_api_get(const char *api, const char *path, json_t **doc, struct err *e
 /* Toxics a run added, so the run can remove them whatever way it ends.
  * Invariant: entries[0..count) are the toxics added and not yet removed,
  * each as (api, proxy, name) strings the ledger owns. */
+struct fault_ledger;
 struct toxic_ledger {
     pthread_mutex_t lock;
+    struct fault_ledger *faults; /* run's fault ledger; removals are cleared there too; may be NULL */
     struct toxic_entry {
         char *api;
         char *proxy;

@@ -1,0 +1,195 @@
+/* `aftershock rollback`: undoes the faults that runs which are gone left in the fault ledger. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/command.h"
+#include "fault/ledger.h"
+#include "util/err.h"
+#include "util/http.h"
+#include "util/log.h"
+#include "util/ui.h"
+
+static const struct opt_spec rollback_options[] = {
+    { "ledger-dir", 0, "DIR", "fault ledger folder (default $AFTERSHOCK_LEDGER_DIR, else "
+      "reports/.ledger)" },
+    { "force", 0, NULL, "also undo the faults of runs that are still running, or that ran on "
+      "another host" },
+    { "dry-run", 0, NULL, "list the faults and what would be done; change nothing" },
+    { "json", 0, NULL, "print the faults and outcomes as JSON" },
+    { NULL, 0, NULL, NULL },
+};
+
+struct rollback_state {
+    bool dry_run;
+    bool force;
+    json_t *faults;   /* outcome records for --json; NULL for text output */
+    int code;
+    int seen;         /* faults listed */
+};
+
+static const char *outcome_name(enum undo_outcome outcome, bool dry_run)
+{
+    switch (outcome) {
+    case UNDO_DONE:
+        return dry_run ? "would-undo" : "undone";
+    case UNDO_GONE:
+        return "gone";
+    case UNDO_DROPPED:
+        return "dropped";
+    case UNDO_FAILED:
+        break;
+    }
+    return "failed";
+}
+
+/* Prints or records one fault's line. */
+static void report_fault(struct rollback_state *st, const struct ledger_file *file,
+                         const struct fault_entry *e, const char *outcome, const char *message)
+{
+    json_t *record;
+
+    st->seen++;
+    if (st->faults == NULL) {
+        printf("run %d, %s: %s\n", (int)file->run.pid,
+               e->experiment != NULL ? e->experiment : "(no experiment)", message);
+        return;
+    }
+    record = json_pack("{s:s, s:i, s:s, s:s?, s:I, s:s, s:s, s:s, s:s}", "ledger_file",
+                       file->path, "run_pid", (int)file->run.pid, "run_started_at",
+                       file->run.started_at, "experiment", e->experiment, "id",
+                       (json_int_t)e->id, "kind", fault_kind_name(e->kind), "applied_at",
+                       e->applied_at, "outcome", outcome, "message", message);
+    if (e->kind == FAULT_PAUSE) {
+        json_object_set_new(record, "pid", json_integer(e->pid));
+        json_object_set_new(record, "start_ticks", json_integer((json_int_t)e->start_ticks));
+    } else {
+        json_object_set_new(record, "api", json_string(e->api));
+        json_object_set_new(record, "proxy", json_string(e->proxy));
+        json_object_set_new(record, "toxic", json_string(e->toxic));
+    }
+    json_array_append_new(st->faults, record);
+}
+
+static void raise_code(struct rollback_state *st, int code)
+{
+    if (code > st->code)
+        st->code = code;
+}
+
+/* Undoes the faults of one run file, newest first, and rewrites or removes the file. */
+static void roll_back_file(struct rollback_state *st, struct ledger_file *file)
+{
+    enum ledger_liveness liveness = ledger_run_liveness(&file->run);
+    char message[1024];
+    struct err err;
+
+    if (liveness != LEDGER_RUN_GONE && !st->force) {
+        snprintf(message, sizeof(message), "skipped: run pid %d %s; pass --force to undo its "
+                 "faults anyway", (int)file->run.pid,
+                 liveness == LEDGER_RUN_ALIVE ? "is still running" : "ran on another host");
+        for (size_t i = file->count; i-- > 0;)
+            report_fault(st, file, &file->entries[i], "skipped", message);
+        raise_code(st, EXIT_FINDING);
+        return;
+    }
+    for (size_t i = file->count; i-- > 0;) {
+        enum undo_outcome outcome =
+            ledger_undo(&file->run, &file->entries[i], st->dry_run, message, sizeof(message));
+
+        report_fault(st, file, &file->entries[i], outcome_name(outcome, st->dry_run), message);
+        if (outcome == UNDO_FAILED) {
+            log_error("rollback", "%s file=%s", message, file->path);
+            raise_code(st, EXIT_FINDING);
+        } else if (!st->dry_run) {
+            log_debug("rollback", "%s run=%d", message, (int)file->run.pid);
+            ledger_file_drop(file, i);
+        }
+    }
+    if (!st->dry_run && ledger_file_save(file, &err) != 0) {
+        ui_error("%s", err.msg);
+        ui_hint("the faults above were undone; remove the file by hand once you have checked it");
+        raise_code(st, EXIT_FINDING);
+    }
+}
+
+static void print_json(struct rollback_state *st, const char *dir)
+{
+    json_t *doc = json_pack("{s:s, s:b, s:O}", "ledger", dir, "dry_run", st->dry_run, "faults",
+                            st->faults);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+
+    if (text != NULL)
+        printf("%s\n", text);
+    free(text);
+    json_decref(doc);
+}
+
+static int rollback_main(const struct command_args *args)
+{
+    const char *dir = ledger_dir(opt_get(args->opts, "ledger-dir"));
+    struct rollback_state st = { .dry_run = opt_has(args->opts, "dry-run"),
+                                 .force = opt_has(args->opts, "force") };
+    struct err err;
+    char **paths;
+    int n;
+
+    if (args->argc > 0) {
+        ui_error("'rollback' takes no arguments, got '%s'", args->argv[0]);
+        ui_hint("run 'aftershock rollback --help' for usage");
+        return EXIT_USAGE;
+    }
+    n = ledger_list(dir, &paths, &err);
+    if (n < 0) {
+        ui_error("%s", err.msg);
+        return EXIT_RUNFAIL;
+    }
+    if (opt_has(args->opts, "json"))
+        st.faults = json_array();
+    http_global_init();
+
+    for (int i = 0; i < n; i++) {
+        struct ledger_file file;
+
+        if (ledger_file_load(paths[i], &file, &err) != 0) {
+            ui_error("%s", err.msg);
+            ui_hint("fix or remove the file once you have undone its faults by hand");
+            raise_code(&st, EXIT_USAGE);
+        } else {
+            roll_back_file(&st, &file);
+            ledger_file_release(&file);
+        }
+        free(paths[i]);
+    }
+    free(paths);
+    if (!st.dry_run)
+        ledger_remove_stale_temp(dir);
+
+    if (st.faults != NULL)
+        print_json(&st, dir);
+    else if (st.seen == 0 && st.code == EXIT_OK)
+        printf("the fault ledger '%s' is empty: nothing to roll back\n", dir);
+    json_decref(st.faults);
+    return st.code;
+}
+
+const struct command command_rollback = {
+    .name = "rollback",
+    .summary = "undo faults left in the fault ledger by runs that were killed",
+    .usage = "[options]",
+    .description =
+        "Reads the fault ledger (one file per run) and undoes every fault that a run\n"
+        "which is no longer running left behind: paused processes get SIGCONT (only\n"
+        "when the pid still belongs to the process that was paused), toxics are\n"
+        "deleted through the API they were added with. A process, toxic or proxy\n"
+        "that is already gone counts as undone. Prints one line per fault.\n"
+        "\n"
+        "exit codes: 0 every fault was undone (or there was none); 1 a fault could\n"
+        "not be undone, or belongs to a run that is still running (it stays in the\n"
+        "ledger); 2 invalid options or a ledger file that is not valid; 3 the\n"
+        "ledger folder cannot be read.\n",
+    .options = rollback_options,
+    .min_args = 0,
+    .handler = rollback_main,
+};

@@ -1,0 +1,178 @@
+/* The fault ledger: one state file per run that lists every fault applied and not yet undone,
+ * written before each fault is applied, so `aftershock rollback` can undo what a killed run left. */
+#ifndef AFTERSHOCK_FAULT_LEDGER_H
+#define AFTERSHOCK_FAULT_LEDGER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+#define LEDGER_DEFAULT_DIR "reports/.ledger"
+#define LEDGER_ENV_DIR "AFTERSHOCK_LEDGER_DIR"
+#define LEDGER_FORMAT_NAME "aftershock-fault-ledger"
+#define LEDGER_FORMAT_VERSION 1
+/* Largest ledger file read; a run with this many faults is far beyond any experiment. */
+#define LEDGER_FILE_MAX (4 * 1024 * 1024)
+
+/* Kinds of fault. Stress workers and fill files are meant to become further kinds. */
+enum fault_kind {
+    FAULT_PAUSE, /* a process stopped with SIGSTOP; undone with SIGCONT */
+    FAULT_TOXIC, /* a toxic on a proxy; undone with DELETE through the API */
+};
+
+/* One fault. Strings are owned by the entry; fields of the other kind are 0 or NULL. */
+struct fault_entry {
+    long id;                          /* unique within its run, from 1 */
+    enum fault_kind kind;
+    char *experiment;                 /* experiment file the fault came from; may be NULL */
+    char *applied_at;                 /* ISO 8601 UTC time it was recorded, just before applying */
+    pid_t pid;                        /* pause: the paused process */
+    unsigned long long start_ticks;   /* pause: its start time, /proc/PID/stat field 22 */
+    char *api;                        /* toxic: API URL */
+    char *proxy;                      /* toxic: proxy name */
+    char *toxic;                      /* toxic: toxic name */
+};
+
+/* Identity of a run: a pid is only the same process when the boot and the
+ * start time match too, because pids are reused. */
+struct ledger_run {
+    pid_t pid;
+    unsigned long long start_ticks;   /* /proc/PID/stat field 22, clock ticks after boot */
+    char boot_id[64];                 /* /proc/sys/kernel/random/boot_id */
+    char host[256];
+    char started_at[40];              /* ISO 8601 UTC */
+};
+
+/* One ledger file in memory. Invariant: entries[0..count) are in the order
+ * they were recorded and their ids are unique. */
+struct ledger_file {
+    char *path;
+    struct ledger_run run;
+    struct fault_entry *entries;
+    size_t count;
+};
+
+/* The ledger of the running process. Every change rewrites its file
+ * atomically; the file is removed whenever no fault is left. Safe to use from
+ * several threads; lock guards file and next_id. */
+struct fault_ledger {
+    pthread_mutex_t lock;
+    struct ledger_file file;
+    char *dir;
+    char *experiment;   /* recorded with new entries; may be NULL */
+    long next_id;
+};
+
+/* Whether the run that owns a ledger file still runs. */
+enum ledger_liveness {
+    LEDGER_RUN_ALIVE,
+    LEDGER_RUN_GONE,
+    LEDGER_RUN_ELSEWHERE, /* recorded on another host, so it cannot be checked from here */
+};
+
+/* Returns the ledger folder: option when set, else $AFTERSHOCK_LEDGER_DIR, else the default. */
+const char *ledger_dir(const char *option);
+
+/* Reads the start time (field 22) and state letter of a process from
+ * /proc/PID/stat. Returns 0, or -1 when the process does not exist or the
+ * file cannot be parsed. state may be NULL. */
+int ledger_process_start(pid_t pid, unsigned long long *start_ticks, char *state);
+
+/* Fills the identity of the calling process. Returns 0 or -1 with err set. */
+int ledger_run_self(struct ledger_run *run, struct err *err);
+
+/* Checks whether the run still runs: same host, same boot, the pid alive
+ * (not a zombie) with the recorded start time. */
+enum ledger_liveness ledger_run_liveness(const struct ledger_run *run);
+
+/* The name of a run's file inside the ledger folder (caller frees):
+ * run-PID-STARTTICKS.json. */
+char *ledger_file_name(const struct ledger_run *run);
+
+/* Parses a ledger file's text. Returns 0, or -1 with err saying which field
+ * is wrong. out->path is left NULL. */
+int ledger_file_parse(const char *text, size_t len, struct ledger_file *out, struct err *err);
+
+/* Formats a ledger file as JSON text (caller frees). */
+char *ledger_file_format(const struct ledger_file *file);
+
+/* Reads and parses path. Returns 0, or -1 with err naming the file. */
+int ledger_file_load(const char *path, struct ledger_file *out, struct err *err);
+
+/* Writes the file atomically, or removes it when it has no entry. Returns 0 or -1. */
+int ledger_file_save(const struct ledger_file *file, struct err *err);
+
+/* Removes entry i and frees its strings. */
+void ledger_file_drop(struct ledger_file *file, size_t i);
+
+void ledger_file_release(struct ledger_file *file);
+
+/* Lists the run files (run-*.json) in dir, sorted, as full paths. A folder
+ * that does not exist is empty. Returns the count, or -1 with err set. The
+ * caller frees each path and the array. */
+int ledger_list(const char *dir, char ***paths, struct err *err);
+
+/* Looks for a run file in dir that still holds faults. Returns 1 and
+ * fills found (the caller releases it) and *liveness for the first one, 0
+ * when the ledger is empty, or -1 with err set when the folder cannot be
+ * read or a file is not valid. */
+int ledger_find_faults(const char *dir, struct ledger_file *found,
+                       enum ledger_liveness *liveness, struct err *err);
+
+/* Removes temporary files that atomic writes of runs that are gone left in
+ * dir (a run killed during a write leaves one). */
+void ledger_remove_stale_temp(const char *dir);
+
+/* Opens the ledger of this process in dir. Nothing is written until the
+ * first fault is recorded. Returns 0 or -1 with err set. */
+int fault_ledger_open(struct fault_ledger *ledger, const char *dir, struct err *err);
+
+/* Sets the experiment file recorded with the faults that follow (copied). */
+void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experiment);
+
+/* Record a fault that is about to be applied and write the file. On success
+ * *id names the entry. On failure the entry is not kept and the fault must
+ * not be applied. ledger may be NULL (returns 0 with *id 0). */
+int fault_ledger_add_pause(struct fault_ledger *ledger, pid_t pid, long *id, struct err *err);
+int fault_ledger_add_toxic(struct fault_ledger *ledger, const char *api, const char *proxy,
+                           const char *toxic, long *id, struct err *err);
+
+/* Changes the toxic name of entry id, when the API named the toxic otherwise. */
+void fault_ledger_rename_toxic(struct fault_ledger *ledger, long id, const char *toxic);
+
+/* Forget a fault that was undone, and write the file (or remove it when
+ * empty). A failed write is logged: the entry is then undone a second time
+ * by rollback, which is harmless. ledger may be NULL. */
+void fault_ledger_remove(struct fault_ledger *ledger, long id);
+void fault_ledger_remove_toxic(struct fault_ledger *ledger, const char *api, const char *proxy,
+                               const char *toxic);
+void fault_ledger_remove_kind(struct fault_ledger *ledger, enum fault_kind kind);
+
+/* Returns how many faults are recorded and not undone. */
+size_t fault_ledger_count(struct fault_ledger *ledger);
+
+/* Frees the ledger. Its file stays when faults are left in it, so that
+ * `aftershock rollback` can undo them. Returns how many were left. */
+size_t fault_ledger_close(struct fault_ledger *ledger);
+
+/* What undoing one entry did. */
+enum undo_outcome {
+    UNDO_DONE,      /* the fault was undone now (or would be, in a dry run) */
+    UNDO_GONE,      /* nothing left to undo: the process or the toxic is gone */
+    UNDO_DROPPED,   /* the pid now belongs to another process, which was not signalled */
+    UNDO_FAILED,    /* could not be undone; the entry stays */
+};
+
+/* Undoes one entry of a run that is gone, or only describes it when
+ * dry_run. Writes one line saying what it did (or would do) to message.
+ * Returns the outcome. */
+enum undo_outcome ledger_undo(const struct ledger_run *run, const struct fault_entry *entry,
+                              bool dry_run, char *message, size_t size);
+
+/* Returns the kind's name in files and output: "pause" or "toxic". */
+const char *fault_kind_name(enum fault_kind kind);
+
+#endif
