@@ -186,7 +186,7 @@ const struct command command_history = {
         "the current environment.\n"
         "\n"
         "exit codes: 0 listed or imported; 2 invalid options or journal; 3 the store\n"
-        "could not be opened or read.\n",
+        "could not be opened, read or written.\n",
     .options = history_options,
     .min_args = 0,
     .handler = history_main,
