@@ -42,8 +42,11 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	@echo "fuzz targets are in $(FUZZ_BUILD)/, for example: $(FUZZ_BUILD)/fuzz_experiment tests/fuzz/corpus/fuzz_experiment"
 
+# Each benchmark prints its table; docs/benchmarks.md records the figures.
 bench: build
 	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/probe_lag
+	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/proxy
+	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/report
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
