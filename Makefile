@@ -45,8 +45,8 @@ fuzz: deps
 # Each benchmark prints its table; docs/benchmarks.md records the figures.
 bench: build
 	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/probe_lag
-	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/proxy
-	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/report
+	bench/proxy --bin $(CURDIR)/$(BUILD)/aftershock
+	bench/report
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
