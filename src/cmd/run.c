@@ -230,7 +230,7 @@ static int open_ledger(const struct opt_values *opts, struct fault_ledger *ledge
         return -1;
     }
     if (rc > 0) {
-        ui_error("the fault ledger '%s' holds %zu fault%s of run pid %d (started %s on '%s'), "
+        ui_error("the fault ledger '%s' contains %zu fault%s of run pid %d (started %s on '%s'), "
                  "which %s", found.path, found.count, found.count > 1 ? "s" : "",
                  (int)found.run.pid, found.run.started_at, found.run.host,
                  liveness == LEDGER_RUN_ALIVE  ? "is still running"
@@ -350,8 +350,12 @@ const struct command command_run = {
         "\n"
         "exit codes: 0 every steady state held; 1 a steady state was not met or\n"
         "deviated; 2 invalid options or experiments; 3 the journal or the history\n"
-        "store could not be written (the journal is written first); 130 or 143\n"
+        "store could not be written (the journal is written first), the fault ledger\n"
+        "contains faults of another run, or a fault could not be undone; 130 or 143\n"
         "interrupted by SIGINT or SIGTERM (rollbacks still ran).\n"
+        "\n"
+        "Every fault is recorded in the fault ledger (see --ledger-dir) before it is\n"
+        "applied; 'aftershock rollback' undoes what a killed run left behind.\n"
         "\n"
         "Each run is recorded in the history store (see --db) with its failures,\n"
         "activity results, and the commit, branch and CI job of the environment.\n",

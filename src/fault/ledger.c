@@ -166,7 +166,7 @@ void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experi
     pthread_mutex_unlock(&ledger->lock);
 }
 
-/* Appends entry (taking its strings) and writes the file; undoes the append on failure. */
+/* Appends entry, taking its strings, and writes the file. A failed write undoes the append. */
 static int ledger_append(struct fault_ledger *ledger, struct fault_entry *entry, long *id,
                          struct err *err)
 {
@@ -228,14 +228,14 @@ int fault_ledger_add_toxic(struct fault_ledger *ledger, const char *api, const c
     return ledger_append(ledger, &entry, id, err);
 }
 
-/* Writes the file after a change; called with the lock held. */
+/* Writes the file after a change. The caller holds the lock. */
 static void ledger_rewrite(struct fault_ledger *ledger)
 {
     struct err err;
 
     if (ledger_file_save(&ledger->file, &err) != 0)
-        log_error("ledger", "%s; rollback will undo those faults again, which is harmless",
-                  err.msg);
+        log_error("ledger", "cannot update the ledger file, so rollback may undo faults a second "
+                  "time, which is harmless error=\"%s\"", err.msg);
 }
 
 void fault_ledger_rename_toxic(struct fault_ledger *ledger, long id, const char *toxic)
@@ -330,8 +330,8 @@ size_t fault_ledger_close(struct fault_ledger *ledger)
     size_t left = ledger->file.count;
 
     if (left > 0)
-        log_error("ledger", "faults are left in the ledger count=%zu file=%s; undo them with "
-                  "'aftershock rollback'", left, ledger->file.path);
+        log_error("ledger", "faults were not undone and stay in the ledger, so undo them with "
+                  "'aftershock rollback' count=%zu file=%s", left, ledger->file.path);
     ledger_file_release(&ledger->file);
     free(ledger->dir);
     free(ledger->experiment);
@@ -392,8 +392,8 @@ static enum undo_outcome undo_toxic(const struct fault_entry *e, bool dry_run, c
                  e->proxy, e->api);
         return UNDO_GONE;
     }
-    /* Toxiproxy and aftershock proxy keep toxics in memory only: a server that refuses
-     * connections took its toxics with it. */
+    /* aftershock proxy and Toxiproxy 2.x keep toxics in memory only, so a server that
+     * refuses connections took its toxics with it. */
     if (rc == TOXIC_API_REFUSED) {
         snprintf(message, size, "the API at %s refuses connections, so its toxic '%s' is gone",
                  e->api, e->toxic);

@@ -115,7 +115,7 @@ void ledger_file_release(struct ledger_file *file);
  * caller frees each path and the array. */
 int ledger_list(const char *dir, char ***paths, struct err *err);
 
-/* Looks for a run file in dir that still holds faults. Returns 1 and
+/* Looks for a run file in dir that still contains faults. Returns 1 and
  * fills found (the caller releases it) and *liveness for the first one, 0
  * when the ledger is empty, or -1 with err set when the folder cannot be
  * read or a file is not valid. */
@@ -133,7 +133,7 @@ int fault_ledger_open(struct fault_ledger *ledger, const char *dir, struct err *
 /* Sets the experiment file recorded with the faults that follow (copied). */
 void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experiment);
 
-/* Record a fault that is about to be applied and write the file. On success
+/* Records a fault that is about to be applied and writes the file. On success
  * *id names the entry. On failure the entry is not kept and the fault must
  * not be applied. ledger may be NULL (returns 0 with *id 0). */
 int fault_ledger_add_pause(struct fault_ledger *ledger, pid_t pid, long *id, struct err *err);
@@ -143,7 +143,7 @@ int fault_ledger_add_toxic(struct fault_ledger *ledger, const char *api, const c
 /* Changes the toxic name of entry id, when the API named the toxic otherwise. */
 void fault_ledger_rename_toxic(struct fault_ledger *ledger, long id, const char *toxic);
 
-/* Forget a fault that was undone, and write the file (or remove it when
+/* Forgets a fault that was undone and writes the file (or removes it when
  * empty). A failed write is logged: the entry is then undone a second time
  * by rollback, which is harmless. ledger may be NULL. */
 void fault_ledger_remove(struct fault_ledger *ledger, long id);
@@ -158,7 +158,7 @@ size_t fault_ledger_count(struct fault_ledger *ledger);
  * `aftershock rollback` can undo them. Returns how many were left. */
 size_t fault_ledger_close(struct fault_ledger *ledger);
 
-/* What undoing one entry did. */
+/* Outcome of undoing one entry. */
 enum undo_outcome {
     UNDO_DONE,      /* the fault was undone now (or would be, in a dry run) */
     UNDO_GONE,      /* nothing left to undo: the process or the toxic is gone */

@@ -28,7 +28,7 @@ def ledger_contents(tmp_path):
 
 def fault_experiment(pid, api, proxy, pause_duration=30):
     """Pauses pid (in the background, with or without a duration) and adds a latency toxic,
-    then holds both for 30 s."""
+    then keeps both for 30 s."""
     pause = {"type": "signal", "pid": pid, "signal": "STOP"}
     if pause_duration is not None:
         pause["duration"] = pause_duration
@@ -402,3 +402,19 @@ def test_rollback_rejects_arguments(aftershock):
     result = aftershock("rollback", "extra")
     assert result.returncode == 2
     assert "takes no arguments" in result.stderr
+
+
+def test_unwritable_ledger_blocks_fault(aftershock, nginx, tmp_path):
+    doc = {"title": "pause", "description": "rollback test",
+           "method": [{"type": "action", "name": "pause nginx", "provider": {
+               "type": "signal", "pid": nginx.pid, "signal": "STOP", "duration": 1}}]}
+    write(tmp_path / "pause.json", doc)
+
+    result = aftershock("run", "--no-record", "--ledger-dir", "/proc/aftershock-ledger",
+                        "pause.json")
+
+    record = json.loads((tmp_path / "journal.json").read_text())["run"][0]
+    assert record["status"] == "failed", result.stderr
+    assert "cannot record the fault in the ledger, so it was not applied" in record["exception"][0]
+    assert "sent signal=STOP" not in result.stderr
+    assert process_state(nginx.pid) != "T"
