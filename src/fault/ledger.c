@@ -71,17 +71,29 @@ int ledger_process_start(pid_t pid, unsigned long long *start_ticks, char *state
     return 0;
 }
 
+/* Reads the boot id, or "unknown" where /proc does not provide one, so a
+ * ledger file always has a non-empty value. */
 static void read_boot_id(char *out, size_t size)
 {
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
 
     out[0] = '\0';
-    if (f == NULL)
-        return;
-    if (fgets(out, (int)size, f) == NULL)
-        out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, "\n")] = '\0';
+    if (f != NULL) {
+        if (fgets(out, (int)size, f) == NULL)
+            out[0] = '\0';
+        fclose(f);
+        out[strcspn(out, "\n")] = '\0';
+    }
+    if (out[0] == '\0')
+        snprintf(out, size, "unknown");
+}
+
+static void read_host(char *out, size_t size)
+{
+    out[0] = '\0';
+    if (gethostname(out, size - 1) != 0 || out[0] == '\0')
+        snprintf(out, size, "unknown");
+    out[size - 1] = '\0';
 }
 
 int ledger_run_self(struct ledger_run *run, struct err *err)
@@ -92,7 +104,7 @@ int ledger_run_self(struct ledger_run *run, struct err *err)
         return err_set(err, "cannot read the start time of this process from /proc/%d/stat",
                        (int)run->pid);
     read_boot_id(run->boot_id, sizeof(run->boot_id));
-    gethostname(run->host, sizeof(run->host) - 1);
+    read_host(run->host, sizeof(run->host));
     time_format_iso8601(time_wall(), run->started_at, sizeof(run->started_at));
     return 0;
 }
@@ -114,9 +126,9 @@ static bool same_process(const char *boot_id, pid_t pid, unsigned long long star
 
 static bool on_this_host(const struct ledger_run *run)
 {
-    char host[256] = "";
+    char host[256];
 
-    gethostname(host, sizeof(host) - 1);
+    read_host(host, sizeof(host));
     return strcmp(host, run->host) == 0;
 }
 

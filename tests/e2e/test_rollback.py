@@ -418,3 +418,27 @@ def test_unwritable_ledger_blocks_fault(aftershock, nginx, tmp_path):
     assert "cannot record the fault in the ledger, so it was not applied" in record["exception"][0]
     assert "sent signal=STOP" not in result.stderr
     assert process_state(nginx.pid) != "T"
+
+
+def test_fault_left_by_run_fails_it(aftershock, nginx, web_proxy, tmp_path):
+    # The proxy server stops during the run, so the run cannot remove its toxic at the end.
+    doc = {"title": "proxy goes away", "description": "rollback test", "method": [
+        {"type": "action", "name": "slow proxy", "provider": {
+            "type": "toxic", "action": "add", "proxy": "web", "api": web_proxy.url,
+            "toxic": {"type": "latency", "attributes": {"latency": 10}}}},
+        {"type": "action", "name": "stop proxy", "pauses": {"after": 1}, "provider": {
+            "type": "process", "path": "/bin/kill", "arguments": ["-TERM", str(web_proxy.pid)]}},
+    ]}
+    write(tmp_path / "exp.json", doc)
+
+    run = aftershock("run", "--no-record", "exp.json")
+
+    assert run.returncode == 3, run.stderr
+    assert "undo them with 'aftershock rollback'" in run.stderr
+    assert len(ledger_contents(tmp_path)) == 1
+
+    rollback = aftershock("rollback")
+
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert f"the API at {web_proxy.url} refuses connections" in rollback.stdout
+    assert ledger_contents(tmp_path) == []
