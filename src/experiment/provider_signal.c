@@ -56,7 +56,7 @@ static int pause_for(const struct activity_env *env, pid_t pid, double duration,
     }
     interrupted = time_sleep(duration, env->stop) != 0;
     resumed = signal_resume(&pause, &resume_err);
-    /* A failed SIGCONT means the process is gone; rollback could do no better. */
+    /* A failed SIGCONT means the process is gone, and rollback could do no better. */
     fault_ledger_remove(env->ledger, ledger_id);
     if (resumed != 0)
         return err_set(err, "%s", resume_err.msg);

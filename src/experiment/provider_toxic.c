@@ -66,7 +66,8 @@ static int toxic_add(const struct activity_env *env, const char *api, const char
     if (rc == 0)
         rc = toxic_api_add(api, proxy, toxic, output, env->stop, err);
     if (rc == TOXIC_API_UNANSWERED && env->toxics != NULL) {
-        /* The toxic may exist: the run's end removes it (a 404 then counts as removed). */
+        /* The toxic may exist, so the run removes it at its end, where a 404 counts as
+         * removed. */
         toxic_ledger_record(env->toxics, api, proxy, expected);
     } else if (rc != 0) {
         fault_ledger_remove(env->ledger, ledger_id);

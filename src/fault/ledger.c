@@ -54,7 +54,8 @@ int ledger_process_start(pid_t pid, unsigned long long *start_ticks, char *state
     fclose(f);
     buf[n] = '\0';
 
-    /* The command name (field 2) may contain spaces and ')', so fields are counted after the last ')'. */
+    /* The command name (field 2) may contain spaces and ')', so fields are counted after
+     * the last ')'. */
     p = strrchr(buf, ')');
     if (p == NULL || p[1] != ' ')
         return -1;

@@ -1,5 +1,6 @@
-/* The fault ledger: one state file per run that lists every fault applied and not yet undone,
- * written before each fault is applied, so `aftershock rollback` can undo what a killed run left. */
+/* The fault ledger: one state file per run that lists every fault applied and not yet
+ * undone, written before each fault is applied, so `aftershock rollback` can undo what a
+ * killed run left. */
 #ifndef AFTERSHOCK_FAULT_LEDGER_H
 #define AFTERSHOCK_FAULT_LEDGER_H
 

@@ -1,4 +1,4 @@
-/* Fault ledger files on disk: the JSON format, its validation, atomic rewrites, and listing the folder. */
+/* Fault ledger files on disk: the JSON format, validation, atomic rewrites, the folder listing. */
 #include "fault/ledger.h"
 
 #include <dirent.h>

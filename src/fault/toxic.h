@@ -55,7 +55,8 @@ int toxic_api_get(const char *api, const char *path, json_t **doc, struct err *e
 struct fault_ledger;
 struct toxic_ledger {
     pthread_mutex_t lock;
-    struct fault_ledger *faults; /* run's fault ledger; removals are cleared there too; may be NULL */
+    struct fault_ledger *faults; /* the run's fault ledger, cleared of each removed toxic;
+                                  * may be NULL */
     struct toxic_entry {
         char *api;
         char *proxy;

@@ -1,4 +1,4 @@
-/* Unit tests for the fault ledger: file format, validation, process identity, the run's ledger file. */
+/* Unit tests for the fault ledger: file format, validation, process identity, the run's file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,7 +91,8 @@ static void parse_rejects_invalid_fields(void **state)
         { "\"pid\": 77", "\"pid\": 1", "faults[0].pid is missing" },
         { "\"id\": 2", "\"id\": 1", "faults[1].id 1 is used twice" },
         { "\"proxy\": \"web\"", "\"proxy\": 5", "faults[1].proxy is missing" },
-        { "\"faults\": [", "\"faults\": \"none\", \"other\": [", "faults is missing or not a list" },
+        { "\"faults\": [", "\"faults\": \"none\", \"other\": [",
+          "faults is missing or not a list" },
     };
 
     (void)state;
