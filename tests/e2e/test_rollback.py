@@ -442,3 +442,44 @@ def test_fault_left_by_run_fails_it(aftershock, nginx, web_proxy, tmp_path):
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert f"the API at {web_proxy.url} refuses connections" in rollback.stdout
     assert ledger_contents(tmp_path) == []
+
+
+def test_concurrent_runs_keep_separate_files(aftershock, tmp_path):
+    sleepers = [subprocess.Popen(["sleep", "120"]) for _ in range(2)]
+    runs = []
+    try:
+        for i, sleeper in enumerate(sleepers):
+            doc = {"title": f"pause {i}", "description": "rollback test", "method": [
+                {"type": "action", "name": "pause", "pauses": {"after": 30}, "provider": {
+                    "type": "signal", "pid": sleeper.pid, "signal": "STOP"}}]}
+            write(tmp_path / f"exp{i}.json", doc)
+            runs.append(start_run(aftershock, "--ignore-ledger", "--journal-path",
+                                  f"journal{i}.json", f"exp{i}.json"))
+        for sleeper in sleepers:
+            wait_state(sleeper.pid, "T")
+
+        files = [f for f in ledger_contents(tmp_path) if f.startswith("run-")]
+        assert len(files) == 2
+        recorded = sorted(json.loads((ledger_dir(tmp_path) / f).read_text())["faults"][0]["pid"]
+                          for f in files)
+        assert recorded == sorted(s.pid for s in sleepers)
+
+        for run in runs:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(timeout=30)
+        result = aftershock("rollback")
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        for sleeper in sleepers:
+            assert f"resumed pid {sleeper.pid}" in result.stdout
+            wait_state(sleeper.pid, "S")
+        assert ledger_contents(tmp_path) == []
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+        for sleeper in sleepers:
+            os.kill(sleeper.pid, signal.SIGCONT)
+            sleeper.kill()
+            sleeper.wait()
