@@ -2,6 +2,7 @@
 #include "probe/wait.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ static bool stopped(const struct probe_config *config)
 }
 
 /* Records one attempt's outcome under the lock. */
-static void record_attempt(struct wait_shared *s, size_t index, int rc, const struct err *reason)
+static void record_attempt(struct wait_shared *s, size_t index, int rc, const struct err *reason,
+                           bool cut_by_deadline)
 {
     struct probe_status *st = &s->statuses[index];
 
@@ -49,7 +51,9 @@ static void record_attempt(struct wait_shared *s, size_t index, int rc, const st
     if (rc == 0) {
         st->healthy = true;
         st->elapsed = time_monotonic() - s->start;
-    } else {
+    } else if (!cut_by_deadline || st->last_error[0] == '\0') {
+        /* An attempt shortened by the deadline that fails says less than the
+         * full attempt before it (a TLS error, say), so that error is kept. */
         snprintf(st->last_error, sizeof(st->last_error), "%s", reason->msg);
     }
     pthread_cond_broadcast(&s->changed);
@@ -89,7 +93,7 @@ static void *poll_target(void *arg)
             break;
         err_clear(&reason);
         rc = probe_attempt(target, config->check, attempt_timeout, config->stop, &reason);
-        record_attempt(s, p->index, rc, &reason);
+        record_attempt(s, p->index, rc, &reason, attempt_timeout < config->attempt_timeout);
         if (rc == 0) {
             log_debug("probe", "healthy target=%s attempt=%u", target->display, retry + 1);
             break;

@@ -64,7 +64,10 @@ server = Server((args.bind, args.port), Handler)
 if args.cert:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # The handshake runs in each request's thread, so a client that rejects
+    # the certificate cannot stall the accept loop for the next attempt.
+    server.socket = context.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 '''
