@@ -10,7 +10,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-/* Version 1: runs, their failures and their activity results. The seed's
+/* Version 1: runs, their failures and their activity results. Existing
  * queries rely on chaos_runs.timestamp and chaos_failures.category. */
 static const char migration_1[] =
     "CREATE TABLE chaos_runs ("
