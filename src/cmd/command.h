@@ -6,7 +6,7 @@
 
 struct command;
 
-/* What a handler gets: the positional arguments (options removed) and the parsed options. */
+/* Handler input: the positional arguments (options removed) and the parsed options. */
 struct command_args {
     const struct command *command;
     int argc;
@@ -20,7 +20,7 @@ struct command {
     const char *usage;       /* arguments after the command name, e.g. "[options] TARGET..." */
     const char *description; /* paragraphs printed by `aftershock NAME --help` */
     const struct opt_spec *options;
-    int min_args;            /* fewest positional arguments accepted */
+    int min_args;            /* minimum number of positional arguments */
     /* Returns an exit code (enum exit_code). */
     int (*handler)(const struct command_args *args);
 };

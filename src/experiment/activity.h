@@ -36,7 +36,7 @@ struct toxic_ledger;
 struct proxy_thread;
 struct fault_ledger;
 
-/* What an activity runs with. */
+/* Context an activity runs in: folder, stop flag and run-wide registries. */
 struct activity_env {
     const char *base_dir;               /* folder relative process paths start from */
     volatile sig_atomic_t *stop;        /* non-zero: end the activity now */

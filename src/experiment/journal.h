@@ -1,4 +1,4 @@
-/* Writing journals and printing what they say. */
+/* Writing journals, and printing their summaries and dry-run plans. */
 #ifndef AFTERSHOCK_EXPERIMENT_JOURNAL_H
 #define AFTERSHOCK_EXPERIMENT_JOURNAL_H
 

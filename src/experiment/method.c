@@ -8,8 +8,8 @@
 #include "util/log.h"
 
 /* One background activity. The thread owns deep copies of its activity, so
- * no jansson value is shared between threads; record is written by the
- * thread and read only after pthread_join. */
+ * no jansson value is shared between threads. The thread writes record, and
+ * the caller reads it only after pthread_join. */
 struct background_job {
     const struct activity_env *env;
     json_t *exec_activity;

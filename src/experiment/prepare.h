@@ -16,8 +16,8 @@ struct prepared_experiment {
 };
 
 /* Loads, validates, resolves and substitutes one experiment file. overrides
- * holds --var values. Every problem is added to problems (which must be set
- * up for file); returns 0 when there were none, else -1. */
+ * contains the --var values. Every problem is added to problems, which must
+ * be set up for file. Returns 0 when there were none, else -1. */
 int experiment_prepare(const char *file, json_t *overrides, const char *base_dir,
                        struct prepared_experiment *out, struct problems *problems);
 

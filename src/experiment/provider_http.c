@@ -91,7 +91,7 @@ static char **build_headers(json_t *headers, bool json_body)
 }
 
 /* Turns a response into the output object: status, headers, and the body,
- * parsed when the response says it is JSON. */
+ * parsed when the Content-Type is JSON. */
 static json_t *response_output(const struct http_response *res)
 {
     json_t *headers = json_object();

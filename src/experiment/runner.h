@@ -38,19 +38,19 @@ struct runner_opts {
     struct fault_ledger *ledger;      /* records faults before they are applied; may be NULL */
 };
 
-/* Installs SIGINT and SIGTERM handlers for a run: the first signal
- * interrupts the steady state checks and the method, and rollbacks still
- * run; a second signal also cuts rollbacks short. */
+/* Installs SIGINT and SIGTERM handlers for a run. The first signal
+ * interrupts the steady state checks and the method, but rollbacks still
+ * run. A second signal also cuts rollbacks short. */
 void runner_install_signal_handlers(void);
 
 /* Returns the number of the first interrupting signal, or 0 when none arrived. */
 int runner_interrupt_signal(void);
 
-/* Runs an experiment. `exec` is the substituted experiment that is executed;
- * `display` is the same experiment with secret values masked, used in the
- * journal; `original` is the document as written (secrets masked), stored
- * under the journal's `experiment` key. Returns the journal (new reference);
- * never NULL. Its `status` is completed, failed or interrupted. */
+/* Runs an experiment and returns its journal (a new reference, never NULL)
+ * with `status` completed, failed or interrupted. `exec` is the substituted
+ * experiment that is executed. `display` is the same experiment with secret
+ * values masked, recorded in activity records. `original` is the document as
+ * written (secrets masked), stored under the journal's `experiment` key. */
 json_t *runner_run(json_t *exec, json_t *display, json_t *original,
                    const struct runner_opts *opts);
 

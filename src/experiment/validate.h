@@ -6,7 +6,7 @@
 
 #include "experiment/problems.h"
 
-/* Provider types `run` knows how to execute. */
+/* Provider types that `run` can execute. */
 #define EXPERIMENT_PROVIDER_TYPES "http, process, signal, toxic"
 
 /* Checks the experiment's structure and adds every problem found (missing

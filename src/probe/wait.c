@@ -52,8 +52,8 @@ static void record_attempt(struct wait_shared *s, size_t index, int rc, const st
         st->healthy = true;
         st->elapsed = time_monotonic() - s->start;
     } else if (!cut_by_deadline || st->last_error[0] == '\0') {
-        /* An attempt shortened by the deadline that fails says less than the
-         * full attempt before it (a TLS error, say), so that error is kept. */
+        /* A failed attempt that the deadline shortened mostly reports a
+         * timeout, so the error of the full attempt before it is kept. */
         snprintf(st->last_error, sizeof(st->last_error), "%s", reason->msg);
     }
     pthread_cond_broadcast(&s->changed);

@@ -30,7 +30,8 @@ struct chunk *chunk_split(struct chunk *c, size_t len)
 {
     struct chunk *head;
 
-    assert(len > 0 && len < c->len);
+    assert(len > 0);
+    assert(len < c->len);
     head = chunk_new(c->data + c->off, len);
     head->due_us = c->due_us;
     c->off += (uint32_t)len;
@@ -82,7 +83,8 @@ void link_assert_valid(const struct link *link)
         const struct chunk *last = NULL;
 
         for (const struct chunk *c = q->head; c != NULL; c = c->next) {
-            assert(c->len > 0 && (size_t)c->off + c->len <= c->size);
+            assert(c->len > 0);
+            assert((size_t)c->off + c->len <= c->size);
             bytes += c->len;
             last = c;
         }
@@ -105,7 +107,7 @@ void link_init(struct link *link, struct conn *conn, enum toxic_stream stream)
     link->stream = stream;
 }
 
-/* Reads again once the link holds little, stops reading while it holds much. */
+/* Resumes reading once the link buffers little data, and pauses it while the link buffers much. */
 static void link_update_flow(struct link *link)
 {
     if (link->conn->state != CONN_OPEN || link->src_eof)

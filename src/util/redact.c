@@ -53,8 +53,8 @@ char *redact_text(const char *text)
         int matched = -1;
         size_t matched_len = 0;
 
-        /* The longest secret starting here wins, so one secret that contains
-         * another is masked whole. */
+        /* The longest matching secret is masked, so a secret that contains
+         * another one is masked whole. */
         for (int i = 0; i < secret_count; i++) {
             size_t len = strlen(secrets[i]);
             if (len > matched_len && strncmp(p, secrets[i], len) == 0) {

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-/* Secret values shorter than this are not searched for in free text, since
- * masking every "1" or "ab" would garble messages; structured places (the
+/* Minimum length of a secret value searched for in free text, because
+ * masking every "1" or "ab" would garble messages. Structured places (the
  * experiment's secrets, substituted fields) are masked whatever the length. */
 #define REDACT_MIN_LENGTH 4
 

@@ -1,8 +1,8 @@
 """A small HTTP service for end-to-end tests.
 
-GET /health answers with the status code stored in --status-file (re-read on
-every request), GET /json answers a fixed JSON document, and every request is
-appended to --log as "METHOD PATH HEADER-LINES" so tests can assert what arrived.
+GET /health returns the status code stored in --status-file (read again on
+every request), and GET /json returns a fixed JSON document. Every request is
+appended to --log as "METHOD PATH HEADERS BODY", so tests can assert what arrived.
 """
 import argparse
 import json
