@@ -18,6 +18,11 @@ static const struct command *const commands[] = {
     &command_history,
     &command_report,
     &command_rollback,
+    &command_verify,
+    &command_deps,
+    &command_heal,
+    &command_check,
+    &command_ci,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -31,5 +31,10 @@ extern const struct command command_run;
 extern const struct command command_history;
 extern const struct command command_report;
 extern const struct command command_rollback;
+extern const struct command command_verify;
+extern const struct command command_deps;
+extern const struct command command_heal;
+extern const struct command command_check;
+extern const struct command command_ci;
 
 #endif

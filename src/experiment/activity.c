@@ -106,6 +106,10 @@ static int dispatch_provider(const struct activity_env *env, json_t *activity, j
         return provider_signal_run(env, provider, output, err);
     if (strcmp(type, "toxic") == 0)
         return provider_toxic_run(env, provider, output, err);
+    if (strcmp(type, "traffic") == 0)
+        return provider_traffic_run(env, provider, output, err);
+    if (strcmp(type, "stress") == 0)
+        return provider_stress_run(env, provider, output, err);
     return err_set(err, "unknown provider type '%s'", type);
 }
 

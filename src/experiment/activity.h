@@ -76,6 +76,10 @@ int provider_signal_run(const struct activity_env *env, json_t *provider, json_t
                         struct err *err);
 int provider_toxic_run(const struct activity_env *env, json_t *provider, json_t **output,
                        struct err *err);
+int provider_traffic_run(const struct activity_env *env, json_t *provider, json_t **output,
+                         struct err *err);
+int provider_stress_run(const struct activity_env *env, json_t *provider, json_t **output,
+                        struct err *err);
 
 /* Starts an embedded proxy server for the experiment's `proxies` list and
  * points env->toxic_api at it. *embedded is NULL when the list is absent or

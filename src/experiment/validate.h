@@ -7,7 +7,7 @@
 #include "experiment/problems.h"
 
 /* Provider types that `run` can execute. */
-#define EXPERIMENT_PROVIDER_TYPES "http, process, signal, toxic"
+#define EXPERIMENT_PROVIDER_TYPES "http, process, signal, toxic, traffic, stress"
 
 /* Checks the experiment's structure and adds every problem found (missing
  * title, description or method, hypothesis without title, probe without

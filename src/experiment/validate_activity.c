@@ -283,6 +283,8 @@ static const struct {
     { "process", check_process, process_keys },
     { "signal", check_signal, signal_keys },
     { "toxic", check_toxic, toxic_keys },
+    { "traffic", validation_check_traffic, validation_traffic_keys },
+    { "stress", validation_check_stress, validation_stress_keys },
 };
 
 /* Checks a provider and returns its type, or NULL when it has none. */

@@ -49,6 +49,14 @@ void validation_check_known_keys(struct validation *v, json_t *object, const cha
 void validation_check_activity(struct validation *v, json_t *activity, const char *field,
                                enum activity_place place);
 
+/* Provider checks kept in their own files: validate_traffic.c and
+ * validate_stress.c. Each check adds problems under field; the key lists are
+ * NULL-terminated and name every key the provider accepts. */
+void validation_check_traffic(struct validation *v, json_t *provider, const char *field);
+void validation_check_stress(struct validation *v, json_t *provider, const char *field);
+extern const char *const validation_traffic_keys[];
+extern const char *const validation_stress_keys[];
+
 /* Runs every structural check on the experiment. */
 void validation_run(struct validation *v, json_t *experiment);
 

@@ -271,7 +271,7 @@ static void test_validate_unknown_provider_type(void **state)
                       "  - {type: action, name: c}\n"
                       "  - {type: action, name: d, provider: [1]}\n");
     assert_problem(&v, "method[1].provider.type",
-                   "'grpc' is not a known provider type (use one of: http, process, signal, toxic)");
+                   "'grpc' is not a known provider type (use one of: http, process, signal, toxic, traffic, stress)");
     assert_problem(&v, "method[2].provider.type", "required field is missing");
     assert_problem(&v, "method[3].provider", "required field is missing");
     assert_problem(&v, "method[4].provider", "must be a mapping with a type, not a list");
