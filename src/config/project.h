@@ -36,6 +36,12 @@ struct project_config {
  * fails with err naming the file, the key and the fix. Returns 0 or -1. */
 int project_config_load(const char *start, struct project_config *cfg, struct err *err);
 
+/* Parses the text of a configuration file named name (for messages) into
+ * cfg, with root as the folder relative paths start from. cfg->path is set
+ * to name. Returns 0, or -1 with err set and cfg left empty. */
+int project_config_parse(const char *text, size_t len, const char *name, const char *root,
+                         struct project_config *cfg, struct err *err);
+
 /* Returns a newly allocated absolute path for a path from the configuration. */
 char *project_config_path(const struct project_config *cfg, const char *path);
 
