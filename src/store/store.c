@@ -100,6 +100,28 @@ int store_open(const char *location, enum store_mode mode, struct store **out, s
     return store_open_at_version(location, mode, STORE_SCHEMA_VERSION, out, err);
 }
 
+int store_inspect(const char *location, int *version, struct err *err)
+{
+    struct store store = { 0 };
+    int rc;
+
+    *version = 0;
+    if (location[0] == '\0')
+        return err_set(err, "empty history store location: pass --db PATH or a "
+                       "postgresql:// URL");
+    store_location_display(location, store.display, sizeof(store.display));
+    store.mode = STORE_READ;
+    if (store_is_url(location))
+        rc = store_postgres_open(&store, location, err);
+    else
+        rc = store_sqlite_open(&store, location, STORE_READ, err);
+    if (rc != 0)
+        return -1;
+    rc = store.backend->read_version(&store, version, err);
+    store.backend->close(&store);
+    return rc == 0 ? 0 : -1;
+}
+
 void store_close(struct store *store)
 {
     if (store == NULL)

@@ -146,6 +146,11 @@ int store_open(const char *location, enum store_mode mode, struct store **out, s
 int store_open_at_version(const char *location, enum store_mode mode, int version,
                           struct store **out, struct err *err);
 
+/* Reads the schema version of an existing store without migrating or
+ * writing anything (0 for a store without schema). Returns 0 with *version
+ * set, or -1 with err set when the store cannot be opened or read. */
+int store_inspect(const char *location, int *version, struct err *err);
+
 void store_close(struct store *store);
 
 /* "sqlite" or "postgresql". */
