@@ -45,6 +45,8 @@ struct activity_env {
     struct toxic_ledger *toxics;        /* toxics the run added, removed when it ends; may be NULL */
     const char *toxic_api;              /* API of toxic providers without `api`; NULL: the default */
     struct fault_ledger *ledger;        /* faults are recorded here before applied; may be NULL */
+    volatile sig_atomic_t *method_done; /* background activities only: set once the method's
+                                         * foreground activities have ended; else NULL */
 };
 
 void process_registry_init(struct process_registry *reg);

@@ -34,11 +34,14 @@ json_t *method_run(const struct activity_env *env, json_t *exec_list, json_t *di
     json_t **records = calloc(n + 1, sizeof(json_t *));
     struct background_job *jobs = calloc(n + 1, sizeof(struct background_job));
     json_t *out = json_array();
+    volatile sig_atomic_t foreground_done = 0;
+    struct activity_env background_env = *env;
     size_t i;
     json_t *activity;
 
     if (records == NULL || jobs == NULL)
         abort();
+    background_env.method_done = &foreground_done;
 
     json_array_foreach(exec_list, i, activity) {
         json_t *display = json_array_get(display_list, i);
@@ -52,7 +55,7 @@ json_t *method_run(const struct activity_env *env, json_t *exec_list, json_t *di
             records[i] = activity_execute(env, activity, display);
             continue;
         }
-        jobs[i].env = env;
+        jobs[i].env = &background_env;
         jobs[i].exec_activity = json_deep_copy(activity);
         jobs[i].display_activity = json_deep_copy(display);
         jobs[i].index = i;
@@ -65,6 +68,7 @@ json_t *method_run(const struct activity_env *env, json_t *exec_list, json_t *di
         jobs[i].started = true;
     }
 
+    foreground_done = 1;
     for (i = 0; i < n; i++) {
         if (!jobs[i].started)
             continue;

@@ -10,6 +10,8 @@
 #include "experiment/method.h"
 #include "fault/ledger.h"
 #include "fault/toxic.h"
+#include "resilience/resilience.h"
+#include "traffic/traffic.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -230,6 +232,7 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     struct pause_registry pauses;
     struct toxic_ledger toxics;
     struct proxy_thread *embedded = NULL;
+    struct traffic_session *traffic = NULL;
     struct activity_env env;
     struct err err;
     bool before_met = true, deviated = false, method_ran = false;
@@ -248,10 +251,18 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
     env.toxics = &toxics;
     env.toxic_api = NULL;
     env.ledger = opts->ledger;
+    env.method_done = NULL;
     toxics.faults = opts->ledger;
 
     if (experiment_proxies_start(exec, &env, &embedded, &err) != 0) {
         log_error("runner", "%s; skipping the experiment", err.msg);
+        before_met = false;
+        status = "failed";
+    }
+    /* Run-wide traffic starts before the steady state so the timeline covers the whole run. */
+    if (before_met && json_object_get(exec, "traffic") != NULL &&
+        traffic_session_start(json_object_get(exec, "traffic"), &traffic, &err) != 0) {
+        log_error("runner", "traffic: %s; skipping the experiment", err.msg);
         before_met = false;
         status = "failed";
     }
@@ -300,11 +311,14 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
         log_info("runner", "resumed processes left paused by the method");
     /* Every background activity has ended, so the only pauses left were the registry's. */
     fault_ledger_remove_kind(opts->ledger, FAULT_PAUSE);
+    if (traffic != NULL)
+        json_object_set_new(journal, "traffic", traffic_session_finish(traffic, &method_stop));
     experiment_toxics_finish(&env, embedded);
     toxic_ledger_release(&toxics);
 
     json_object_set_new(journal, "deviated", json_boolean(deviated));
     set_status(journal, status);
+    resilience_mark_phases(journal);
     finish_journal(journal, wall_start, mono_start);
     process_registry_release(&processes);
     pthread_mutex_destroy(&pauses.lock);

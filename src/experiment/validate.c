@@ -404,6 +404,8 @@ void validation_run(struct validation *v, json_t *experiment)
                      false);
     check_runtime(v, json_object_get(experiment, "runtime"));
     check_proxies(v, json_object_get(experiment, "proxies"));
+    validation_check_run_traffic(v, json_object_get(experiment, "traffic"));
+    validation_check_objectives(v, json_object_get(experiment, "objectives"));
     /* `controls`, `extensions` and `contributions` are accepted and not used. */
 
     json_decref(v->declared);

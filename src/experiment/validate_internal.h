@@ -55,7 +55,12 @@ void validation_check_activity(struct validation *v, json_t *activity, const cha
 void validation_check_traffic(struct validation *v, json_t *provider, const char *field);
 void validation_check_stress(struct validation *v, json_t *provider, const char *field);
 extern const char *const validation_traffic_keys[];
+
 extern const char *const validation_stress_keys[];
+
+/* Checks the experiment-wide `traffic` key and the `objectives` list (validate_traffic.c). */
+void validation_check_run_traffic(struct validation *v, json_t *traffic);
+void validation_check_objectives(struct validation *v, json_t *objectives);
 
 /* Runs every structural check on the experiment. */
 void validation_run(struct validation *v, json_t *experiment);

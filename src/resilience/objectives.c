@@ -1,0 +1,191 @@
+/* Reading the `objectives` an experiment declares. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resilience/resilience.h"
+
+static const char *const kind_names[] = { "availability", "latency", "recovery" };
+static const char *const kind_units[] = { "%", "ms", "s" };
+static const char *const objective_keys[] = {
+    "name", "type", "phase", "min_percent", "percentile", "max_ms", "max_seconds", "window",
+    "weight", NULL,
+};
+
+const char *objective_kind_name(enum objective_kind kind)
+{
+    return kind_names[kind];
+}
+
+const char *objective_unit(enum objective_kind kind)
+{
+    return kind_units[kind];
+}
+
+/* Reads a required or optional number key into *out, within [min, max]. */
+static int read_number(json_t *o, size_t i, const char *key, bool required, double min,
+                       double max, double *out, struct err *err)
+{
+    json_t *value = json_object_get(o, key);
+
+    if (value == NULL) {
+        if (required)
+            return err_set(err, "objectives[%zu]: '%s' is required", i, key);
+        return 0;
+    }
+    if (!json_is_number(value))
+        return err_set(err, "objectives[%zu].%s must be a number", i, key);
+    *out = json_number_value(value);
+    if (!(*out >= min && *out <= max))
+        return err_set(err, "objectives[%zu].%s is %g; use a value from %g to %g", i, key, *out,
+                       min, max);
+    return 0;
+}
+
+static int read_percentile(json_t *o, size_t i, double *out, struct err *err)
+{
+    static const struct { const char *name; double value; } names[] = {
+        { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p99.9", 99.9 }, { "max", 100 },
+    };
+    const char *text = json_string_value(json_object_get(o, "percentile"));
+
+    if (json_object_get(o, "percentile") == NULL)
+        return err_set(err, "objectives[%zu]: 'percentile' is required (p50, p90, p99, p99.9 "
+                       "or max)", i);
+    for (size_t k = 0; text != NULL && k < sizeof(names) / sizeof(names[0]); k++) {
+        if (strcmp(text, names[k].name) == 0) {
+            *out = names[k].value;
+            return 0;
+        }
+    }
+    return err_set(err, "objectives[%zu].percentile must be p50, p90, p99, p99.9 or max", i);
+}
+
+static const char *percentile_name(double p)
+{
+    return p >= 100 ? "max" : p >= 99.9 ? "p99.9" : p >= 99 ? "p99" : p >= 90 ? "p90" : "p50";
+}
+
+static void default_name(struct objective *o)
+{
+    int rc;
+
+    if (o->kind == OBJECTIVE_AVAILABILITY)
+        rc = asprintf(&o->name, "availability %s >= %g%%", o->phase, o->limit);
+    else if (o->kind == OBJECTIVE_LATENCY)
+        rc = asprintf(&o->name, "latency %s %s <= %g ms", o->phase, percentile_name(o->percentile),
+                      o->limit);
+    else
+        rc = asprintf(&o->name, "recovery within %g s", o->limit);
+    if (rc < 0)
+        abort();
+}
+
+static int read_kind(json_t *o, size_t i, struct objective *obj, struct err *err)
+{
+    const char *type = json_string_value(json_object_get(o, "type"));
+
+    for (int k = 0; type != NULL && k < 3; k++) {
+        if (strcmp(type, kind_names[k]) == 0) {
+            obj->kind = (enum objective_kind)k;
+            return 0;
+        }
+    }
+    return err_set(err, "objectives[%zu].type must be availability, latency or recovery", i);
+}
+
+static int read_one(json_t *o, size_t i, struct objective *obj, struct err *err)
+{
+    json_t *name = json_object_get(o, "name"), *phase = json_object_get(o, "phase");
+    const char *key;
+    json_t *value;
+
+    if (!json_is_object(o))
+        return err_set(err, "objectives[%zu] must be a mapping with a type", i);
+    json_object_foreach(o, key, value) {
+        bool known = false;
+        for (size_t k = 0; objective_keys[k] != NULL; k++)
+            known = known || strcmp(key, objective_keys[k]) == 0;
+        if (!known)
+            return err_set(err, "objectives[%zu]: unknown key '%s'", i, key);
+    }
+    if (read_kind(o, i, obj, err) != 0)
+        return -1;
+    if ((name != NULL && (!json_is_string(name) || json_string_length(name) == 0)) ||
+        (phase != NULL && (!json_is_string(phase) || json_string_length(phase) == 0)))
+        return err_set(err, "objectives[%zu]: 'name' and 'phase' must be non-empty strings", i);
+    if (phase != NULL && obj->kind == OBJECTIVE_RECOVERY)
+        return err_set(err, "objectives[%zu]: a recovery objective has no 'phase'", i);
+    obj->phase = strdup(phase != NULL ? json_string_value(phase) : "overall");
+    obj->weight = 1;
+    obj->window = RECOVERY_DEFAULT_WINDOW;
+    if (read_number(o, i, "weight", false, 1e-9, 1e9, &obj->weight, err) != 0)
+        return -1;
+
+    switch (obj->kind) {
+    case OBJECTIVE_AVAILABILITY:
+        if (read_number(o, i, "min_percent", true, 0, 100, &obj->limit, err) != 0)
+            return -1;
+        break;
+    case OBJECTIVE_LATENCY:
+        if (read_percentile(o, i, &obj->percentile, err) != 0 ||
+            read_number(o, i, "max_ms", true, 0, 1e9, &obj->limit, err) != 0)
+            return -1;
+        break;
+    case OBJECTIVE_RECOVERY:
+        if (read_number(o, i, "max_seconds", true, 0, 1e7, &obj->limit, err) != 0 ||
+            read_number(o, i, "window", false, 1, 3600, &obj->window, err) != 0)
+            return -1;
+        break;
+    }
+    if (json_object_get(o, "min_percent") != NULL && obj->kind != OBJECTIVE_AVAILABILITY)
+        return err_set(err, "objectives[%zu]: 'min_percent' belongs to availability objectives", i);
+    if ((json_object_get(o, "max_ms") != NULL || json_object_get(o, "percentile") != NULL) &&
+        obj->kind != OBJECTIVE_LATENCY)
+        return err_set(err, "objectives[%zu]: 'percentile' and 'max_ms' belong to latency "
+                       "objectives", i);
+    if ((json_object_get(o, "max_seconds") != NULL || json_object_get(o, "window") != NULL) &&
+        obj->kind != OBJECTIVE_RECOVERY)
+        return err_set(err, "objectives[%zu]: 'max_seconds' and 'window' belong to recovery "
+                       "objectives", i);
+    if (name != NULL)
+        obj->name = strdup(json_string_value(name));
+    else
+        default_name(obj);
+    return 0;
+}
+
+int objectives_parse(json_t *list, struct objective **out, size_t *n, struct err *err)
+{
+    struct objective *objectives;
+    size_t count = json_array_size(list);
+
+    *out = NULL;
+    *n = 0;
+    if (list == NULL)
+        return 0;
+    if (!json_is_array(list))
+        return err_set(err, "objectives must be a list of objectives");
+    objectives = calloc(count + 1, sizeof(*objectives));
+    if (objectives == NULL)
+        abort();
+    for (size_t i = 0; i < count; i++) {
+        if (read_one(json_array_get(list, i), i, &objectives[i], err) != 0) {
+            objectives_free(objectives, i + 1);
+            return -1;
+        }
+    }
+    *out = objectives;
+    *n = count;
+    return 0;
+}
+
+void objectives_free(struct objective *objectives, size_t n)
+{
+    for (size_t i = 0; objectives != NULL && i < n; i++) {
+        free(objectives[i].name);
+        free(objectives[i].phase);
+    }
+    free(objectives);
+}

@@ -1,0 +1,186 @@
+/* Verdicts as a table for people, JSON for machines and JUnit XML for CI servers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resilience/resilience.h"
+#include "util/fsutil.h"
+#include "util/strbuf.h"
+
+static const char *limit_sign(enum objective_kind kind)
+{
+    return kind == OBJECTIVE_AVAILABILITY ? ">=" : "<=";
+}
+
+static void format_value(char *out, size_t size, double value, enum objective_kind kind)
+{
+    if (isnan(value))
+        snprintf(out, size, "-");
+    else
+        snprintf(out, size, "%.*f %s", kind == OBJECTIVE_RECOVERY ? 0 : 2, value,
+                 objective_unit(kind));
+}
+
+void resilience_print_table(FILE *out, const struct judgement *j)
+{
+    size_t width = strlen("objective");
+
+    fprintf(out, "%s (%s, status %s)\n", j->title[0] ? j->title : "(untitled)", j->journal_path,
+            j->status);
+    if (j->n == 0) {
+        fprintf(out, "  no objectives declared\n");
+        return;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        if (strlen(j->objectives[i].name) > width)
+            width = strlen(j->objectives[i].name);
+    }
+    fprintf(out, "  %-*s  %-12s  %-12s  %s\n", (int)width, "objective", "limit", "measured",
+            "verdict");
+    for (size_t i = 0; i < j->n; i++) {
+        const struct verdict *v = &j->verdicts[i];
+        const struct objective *o = v->objective;
+        char limit[48], measured[48], value[40];
+
+        format_value(value, sizeof(value), o->limit, o->kind);
+        snprintf(limit, sizeof(limit), "%s %s", limit_sign(o->kind), value);
+        format_value(measured, sizeof(measured), v->measured, o->kind);
+        fprintf(out, "  %-*s  %-12s  %-12s  %s%s%s\n", (int)width, o->name, limit, measured,
+                v->met ? "met" : "MISSED", v->reason[0] ? ": " : "", v->reason);
+    }
+    fprintf(out, "  resilience score: %.1f\n", j->score);
+}
+
+static json_t *number_or_null(double value)
+{
+    return isnan(value) ? json_null() : json_real(value);
+}
+
+static json_t *experiment_json(const struct judgement *j)
+{
+    json_t *objectives = json_array();
+
+    for (size_t i = 0; i < j->n; i++) {
+        const struct verdict *v = &j->verdicts[i];
+        const struct objective *o = v->objective;
+        json_array_append_new(
+            objectives,
+            json_pack("{s:s, s:s, s:o, s:f, s:o, s:s, s:f, s:b, s:o}", "name", o->name, "kind",
+                      objective_kind_name(o->kind), "phase",
+                      o->kind == OBJECTIVE_RECOVERY ? json_null() : json_string(o->phase),
+                      "limit", o->limit, "measured", number_or_null(v->measured), "unit",
+                      objective_unit(o->kind), "weight", o->weight, "met", v->met, "reason",
+                      v->reason[0] ? json_string(v->reason) : json_null()));
+    }
+    return json_pack("{s:s, s:s, s:s, s:f, s:b, s:o}", "journal", j->journal_path, "title",
+                     j->title, "status", j->status, "score", j->score, "passed", j->passed,
+                     "objectives", objectives);
+}
+
+json_t *resilience_to_json(const struct judgement *j, size_t n)
+{
+    json_t *experiments = json_array();
+    bool passed = true;
+
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(experiments, experiment_json(&j[i]));
+        passed = passed && j[i].passed;
+    }
+    return json_pack("{s:o, s:f, s:b}", "experiments", experiments, "score",
+                     resilience_overall_score(j, n), "passed", passed);
+}
+
+/* Appends text with XML's special characters escaped and control characters
+ * that XML 1.0 forbids replaced by a space. */
+static void add_xml(struct strbuf *sb, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        switch (*p) {
+        case '&': strbuf_addstr(sb, "&amp;"); break;
+        case '<': strbuf_addstr(sb, "&lt;"); break;
+        case '>': strbuf_addstr(sb, "&gt;"); break;
+        case '"': strbuf_addstr(sb, "&quot;"); break;
+        case '\'': strbuf_addstr(sb, "&apos;"); break;
+        default:
+            strbuf_addch(sb, *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' ? ' '
+                                                                                 : (char)*p);
+        }
+    }
+}
+
+static size_t failures_of(const struct judgement *j)
+{
+    size_t failures = 0;
+
+    for (size_t i = 0; i < j->n; i++)
+        failures += !j->verdicts[i].met;
+    return failures;
+}
+
+static void add_testcase(struct strbuf *sb, const struct judgement *j, const struct verdict *v)
+{
+    const struct objective *o = v->objective;
+    char limit[48], measured[48];
+
+    format_value(limit, sizeof(limit), o->limit, o->kind);
+    format_value(measured, sizeof(measured), v->measured, o->kind);
+    strbuf_addstr(sb, "    <testcase classname=\"aftershock.");
+    add_xml(sb, j->title[0] ? j->title : "untitled");
+    strbuf_addstr(sb, "\" name=\"");
+    add_xml(sb, o->name);
+    strbuf_addstr(sb, "\" time=\"0\"");
+    if (v->met) {
+        strbuf_addstr(sb, "/>\n");
+        return;
+    }
+    strbuf_addf(sb, ">\n      <failure type=\"%s\" message=\"", objective_kind_name(o->kind));
+    strbuf_addf(sb, "measured %s, limit %s %s", measured, limit_sign(o->kind), limit);
+    strbuf_addstr(sb, "\">");
+    strbuf_addf(sb, "objective %s: measured %s, limit %s %s, weight %g", objective_kind_name(o->kind),
+                measured, limit_sign(o->kind), limit, o->weight);
+    if (v->reason[0]) {
+        strbuf_addstr(sb, "; ");
+        add_xml(sb, v->reason);
+    }
+    strbuf_addstr(sb, "</failure>\n    </testcase>\n");
+}
+
+char *resilience_junit_text(const struct judgement *j, size_t n)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t tests = 0, failures = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        tests += j[i].n;
+        failures += failures_of(&j[i]);
+    }
+    strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    strbuf_addf(&sb, "<testsuites name=\"aftershock verify\" tests=\"%zu\" failures=\"%zu\" "
+                "errors=\"0\" time=\"0\">\n", tests, failures);
+    for (size_t i = 0; i < n; i++) {
+        strbuf_addstr(&sb, "  <testsuite name=\"");
+        add_xml(&sb, j[i].title[0] ? j[i].title : "untitled");
+        strbuf_addf(&sb, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+                    "time=\"0\">\n", j[i].n, failures_of(&j[i]));
+        strbuf_addstr(&sb, "    <properties>\n      <property name=\"journal\" value=\"");
+        add_xml(&sb, j[i].journal_path);
+        strbuf_addf(&sb, "\"/>\n      <property name=\"resilience_score\" value=\"%.1f\"/>\n"
+                    "    </properties>\n", j[i].score);
+        for (size_t k = 0; k < j[i].n; k++)
+            add_testcase(&sb, &j[i], &j[i].verdicts[k]);
+        strbuf_addstr(&sb, "  </testsuite>\n");
+    }
+    strbuf_addstr(&sb, "</testsuites>\n");
+    return strbuf_detach(&sb);
+}
+
+int resilience_write_junit(const char *path, const struct judgement *j, size_t n,
+                           struct err *err)
+{
+    char *text = resilience_junit_text(j, n);
+    int rc = fs_write_atomic(path, text, strlen(text), err);
+
+    free(text);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* Judging experiments from the traffic they measured: fault phases on the
+ * timeline, objectives (availability, latency percentile, recovery time),
+ * verdicts and the resilience score, and their table, JSON and JUnit forms.
+ * `run`, `verify` and `ci summary` share it. */
+#ifndef AFTERSHOCK_RESILIENCE_RESILIENCE_H
+#define AFTERSHOCK_RESILIENCE_RESILIENCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+#define RECOVERY_DEFAULT_WINDOW 5.0
+
+enum objective_kind { OBJECTIVE_AVAILABILITY, OBJECTIVE_LATENCY, OBJECTIVE_RECOVERY };
+
+/* One declared objective. Owns name and phase. */
+struct objective {
+    enum objective_kind kind;
+    char *name;            /* as declared, else made from the kind and limit */
+    char *phase;           /* "overall", "before", "during", "between", "after" or a fault name */
+    double percentile;     /* latency: 50, 90, 99, 99.9 or 100 (max) */
+    double limit;          /* percent, milliseconds or seconds */
+    double window;         /* recovery: seconds both must hold in a row */
+    double weight;         /* > 0 */
+};
+
+/* A verdict on one objective. measured is NAN when nothing could be
+ * measured; reason then says why, and may explain a miss otherwise. */
+struct verdict {
+    const struct objective *objective;
+    double measured;
+    bool met;
+    char reason[256];
+};
+
+/* Reads the `objectives` list of an experiment. Returns 0 with *out (free
+ * with objectives_free) and *n set, or -1 with err naming the objective and
+ * key at fault. A missing list gives 0 objectives. */
+int objectives_parse(json_t *list, struct objective **out, size_t *n, struct err *err);
+void objectives_free(struct objective *objectives, size_t n);
+
+/* "availability", "latency" or "recovery". */
+const char *objective_kind_name(enum objective_kind kind);
+/* "%", "ms" or "s". */
+const char *objective_unit(enum objective_kind kind);
+
+/* The time a fault was in effect, in seconds since the epoch. */
+struct fault_window {
+    const char *name;     /* borrowed from the journal */
+    double start, end;
+};
+
+/* Lists the faults of a journal's method: every action except traffic, from
+ * its start to its end. A toxic added (or updated) lasts until a later
+ * toxic removal on the same proxy in the method, else until the rollbacks
+ * end; a STOP signal without a duration lasts until the rollbacks end.
+ * Returns the count; *out is malloc'd (NULL for none). */
+size_t resilience_fault_windows(json_t *journal, struct fault_window **out);
+
+/* Marks each second of every traffic timeline in the journal with its
+ * phase ("before", "during", "between", "after") and, during faults, their
+ * names; adds the fault list to each traffic document. */
+void resilience_mark_phases(json_t *journal);
+
+/* The traffic result a journal's objectives are judged on: the run-wide
+ * `traffic`, else the output of the first traffic activity of the method.
+ * NULL when there is none. */
+json_t *resilience_traffic(json_t *journal);
+
+/* Results for one journal. */
+struct judgement {
+    char *journal_path;
+    char *title;
+    char *status;
+    double started;          /* the run's start, seconds since the epoch (0 unknown) */
+    struct objective *objectives;
+    struct verdict *verdicts;
+    size_t n;
+    double score;            /* 0-100; 100 when there are no objectives */
+    bool passed;
+};
+
+/* Judges a journal document against its experiment's objectives. Returns 0,
+ * or -1 with err set when the journal is not valid (not an aftershock or
+ * Chaos Toolkit journal, invalid objectives, malformed timeline). */
+int resilience_judge(json_t *journal, const char *path, struct judgement *out, struct err *err);
+
+/* Loads a journal file and judges it; -1 with err set for a file that
+ * cannot be read or is not valid. */
+int resilience_judge_file(const char *path, struct judgement *out, struct err *err);
+
+void judgement_release(struct judgement *j);
+
+/* Mean of the experiments' scores; 100 for none. */
+double resilience_overall_score(const struct judgement *j, size_t n);
+
+/* Prints the table of verdicts (objective, limit, measured, verdict) and the score. */
+void resilience_print_table(FILE *out, const struct judgement *j);
+
+/* The --json document: {"experiments": [...], "score": N, "passed": B}. */
+json_t *resilience_to_json(const struct judgement *j, size_t n);
+
+/* JUnit XML: one testsuite per journal, one testcase per objective, a
+ * <failure> for each objective missed. Returns 0 or -1 with err set. */
+int resilience_write_junit(const char *path, const struct judgement *j, size_t n,
+                           struct err *err);
+
+/* Text of the JUnit document (the caller frees it). */
+char *resilience_junit_text(const struct judgement *j, size_t n);
+
+#endif
