@@ -61,14 +61,7 @@ static void report_fault(struct rollback_state *st, const struct ledger_file *fi
                        file->run.started_at, "experiment", e->experiment, "id",
                        (json_int_t)e->id, "kind", fault_kind_name(e->kind), "applied_at",
                        e->applied_at, "outcome", outcome, "message", message);
-    if (e->kind == FAULT_PAUSE) {
-        json_object_set_new(record, "pid", json_integer(e->pid));
-        json_object_set_new(record, "start_ticks", json_integer((json_int_t)e->start_ticks));
-    } else {
-        json_object_set_new(record, "api", json_string(e->api));
-        json_object_set_new(record, "proxy", json_string(e->proxy));
-        json_object_set_new(record, "toxic", json_string(e->toxic));
-    }
+    ledger_entry_fields(record, e);
     json_array_append_new(st->faults, record);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fault/toxic.h"
+#include "stress/stress.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -241,6 +242,36 @@ int fault_ledger_add_toxic(struct fault_ledger *ledger, const char *api, const c
     return ledger_append(ledger, &entry, id, err);
 }
 
+int fault_ledger_add_worker(struct fault_ledger *ledger, pid_t pid,
+                            unsigned long long start_ticks, long *id, struct err *err)
+{
+    struct fault_entry entry;
+
+    *id = 0;
+    if (ledger == NULL)
+        return 0;
+    memset(&entry, 0, sizeof(entry));
+    entry.kind = FAULT_WORKER;
+    entry.pid = pid;
+    entry.start_ticks = start_ticks;
+    return ledger_append(ledger, &entry, id, err);
+}
+
+int fault_ledger_add_fill(struct fault_ledger *ledger, const char *folder, const char *file,
+                          long *id, struct err *err)
+{
+    struct fault_entry entry;
+
+    *id = 0;
+    if (ledger == NULL)
+        return 0;
+    memset(&entry, 0, sizeof(entry));
+    entry.kind = FAULT_FILL;
+    entry.folder = copy_or_null(folder);
+    entry.file = copy_or_null(file);
+    return ledger_append(ledger, &entry, id, err);
+}
+
 /* Writes the file after a change. The caller holds the lock. */
 static void ledger_rewrite(struct fault_ledger *ledger)
 {
@@ -287,6 +318,23 @@ static void ledger_remove_matching(struct fault_ledger *ledger,
     }
     if (changed)
         ledger_rewrite(ledger);
+    pthread_mutex_unlock(&ledger->lock);
+}
+
+void fault_ledger_set_fill_id(struct fault_ledger *ledger, long id, unsigned long long dev,
+                              unsigned long long ino)
+{
+    if (ledger == NULL)
+        return;
+    pthread_mutex_lock(&ledger->lock);
+    for (size_t i = 0; i < ledger->file.count; i++) {
+        struct fault_entry *e = &ledger->file.entries[i];
+        if (e->id == id && e->kind == FAULT_FILL) {
+            e->dev = dev;
+            e->ino = ino;
+            ledger_rewrite(ledger);
+        }
+    }
     pthread_mutex_unlock(&ledger->lock);
 }
 
@@ -417,10 +465,80 @@ static enum undo_outcome undo_toxic(const struct fault_entry *e, bool dry_run, c
     return UNDO_FAILED;
 }
 
+/* Kills a stress worker. Workers die with their run, so one is rarely left; a
+ * pid with another start time is another process and is not signalled. */
+static enum undo_outcome undo_worker(const struct ledger_run *run, const struct fault_entry *e,
+                                     bool dry_run, char *message, size_t size)
+{
+    unsigned long long ticks;
+    char boot_id[64];
+    char state;
+
+    read_boot_id(boot_id, sizeof(boot_id));
+    if (strcmp(boot_id, run->boot_id) != 0 ||
+        ledger_process_start(e->pid, &ticks, &state) != 0 || state == 'Z' || state == 'X') {
+        snprintf(message, size, "stress worker pid %d is gone; nothing to stop", (int)e->pid);
+        return UNDO_GONE;
+    }
+    if (ticks != e->start_ticks) {
+        snprintf(message, size, "pid %d now belongs to another process (start time %llu, "
+                 "recorded %llu); not signalled", (int)e->pid, ticks, e->start_ticks);
+        return UNDO_DROPPED;
+    }
+    if (dry_run) {
+        snprintf(message, size, "would stop stress worker pid %d", (int)e->pid);
+        return UNDO_DONE;
+    }
+    if (kill(e->pid, SIGKILL) != 0) {
+        snprintf(message, size, "cannot stop stress worker pid %d: %s", (int)e->pid,
+                 strerror(errno));
+        return errno == ESRCH ? UNDO_GONE : UNDO_FAILED;
+    }
+    snprintf(message, size, "stopped stress worker pid %d", (int)e->pid);
+    return UNDO_DONE;
+}
+
+static enum undo_outcome undo_fill(const struct fault_entry *e, bool dry_run, char *message,
+                                   size_t size)
+{
+    struct err err;
+    int rc;
+
+    if (dry_run) {
+        snprintf(message, size, "would remove fill file '%s' in '%s'", e->file, e->folder);
+        return UNDO_DONE;
+    }
+    rc = stress_fill_remove_path(e->folder, e->file, e->dev, e->ino, &err);
+    switch (rc) {
+    case 0:
+        snprintf(message, size, "removed fill file '%s' in '%s'", e->file, e->folder);
+        return UNDO_DONE;
+    case 1:
+        snprintf(message, size, "fill file '%s' in '%s' is already gone", e->file, e->folder);
+        return UNDO_GONE;
+    case 2:
+        snprintf(message, size, "'%s' in '%s' is now another file; not removed", e->file,
+                 e->folder);
+        return UNDO_DROPPED;
+    default:
+        break;
+    }
+    snprintf(message, size, "%s", err.msg);
+    return UNDO_FAILED;
+}
+
 enum undo_outcome ledger_undo(const struct ledger_run *run, const struct fault_entry *entry,
                               bool dry_run, char *message, size_t size)
 {
-    if (entry->kind == FAULT_PAUSE)
+    switch (entry->kind) {
+    case FAULT_PAUSE:
         return undo_pause(run, entry, dry_run, message, size);
+    case FAULT_WORKER:
+        return undo_worker(run, entry, dry_run, message, size);
+    case FAULT_FILL:
+        return undo_fill(entry, dry_run, message, size);
+    case FAULT_TOXIC:
+        break;
+    }
     return undo_toxic(entry, dry_run, message, size);
 }

@@ -4,6 +4,7 @@
 #ifndef AFTERSHOCK_FAULT_LEDGER_H
 #define AFTERSHOCK_FAULT_LEDGER_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,10 +19,12 @@
 /* Largest ledger file read; a run with this many faults is far beyond any experiment. */
 #define LEDGER_FILE_MAX (4 * 1024 * 1024)
 
-/* Kinds of fault. Stress workers and fill files are meant to become further kinds. */
+/* Kinds of fault. */
 enum fault_kind {
-    FAULT_PAUSE, /* a process stopped with SIGSTOP; undone with SIGCONT */
-    FAULT_TOXIC, /* a toxic on a proxy; undone with DELETE through the API */
+    FAULT_PAUSE,  /* a process stopped with SIGSTOP; undone with SIGCONT */
+    FAULT_TOXIC,  /* a toxic on a proxy; undone with DELETE through the API */
+    FAULT_WORKER, /* a stress worker process; undone with SIGKILL */
+    FAULT_FILL,   /* a fill file; undone by removing it */
 };
 
 /* One fault. Strings are owned by the entry; fields of the other kind are 0 or NULL. */
@@ -30,11 +33,14 @@ struct fault_entry {
     enum fault_kind kind;
     char *experiment;                 /* experiment file the fault came from; may be NULL */
     char *applied_at;                 /* ISO 8601 UTC time it was recorded, just before applying */
-    pid_t pid;                        /* pause: the paused process */
-    unsigned long long start_ticks;   /* pause: its start time, /proc/PID/stat field 22 */
+    pid_t pid;                        /* pause, worker: the process */
+    unsigned long long start_ticks;   /* pause, worker: its start time, /proc/PID/stat field 22 */
     char *api;                        /* toxic: API URL */
     char *proxy;                      /* toxic: proxy name */
     char *toxic;                      /* toxic: toxic name */
+    char *folder;                     /* fill: absolute folder the file is confined to */
+    char *file;                       /* fill: path of the file relative to folder */
+    unsigned long long dev, ino;      /* fill: device and inode once created; 0 before */
 };
 
 /* Identity of a run: a pid is only the same process when the boot and the
@@ -97,6 +103,9 @@ char *ledger_file_name(const struct ledger_run *run);
  * is wrong. out->path is left NULL. */
 int ledger_file_parse(const char *text, size_t len, struct ledger_file *out, struct err *err);
 
+/* Sets the fields of entry e that belong to its kind on the JSON object obj. */
+void ledger_entry_fields(json_t *obj, const struct fault_entry *e);
+
 /* Formats a ledger file as JSON text (caller frees). */
 char *ledger_file_format(const struct ledger_file *file);
 
@@ -140,6 +149,17 @@ void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experi
 int fault_ledger_add_pause(struct fault_ledger *ledger, pid_t pid, long *id, struct err *err);
 int fault_ledger_add_toxic(struct fault_ledger *ledger, const char *api, const char *proxy,
                            const char *toxic, long *id, struct err *err);
+/* A worker is recorded after fork and before it starts its load. */
+int fault_ledger_add_worker(struct fault_ledger *ledger, pid_t pid,
+                            unsigned long long start_ticks, long *id, struct err *err);
+/* A fill file is recorded before it is created; folder must be absolute. */
+int fault_ledger_add_fill(struct fault_ledger *ledger, const char *folder, const char *file,
+                          long *id, struct err *err);
+
+/* Records the device and inode of a fill file once created, so rollback
+ * never removes another file that later took its name. */
+void fault_ledger_set_fill_id(struct fault_ledger *ledger, long id, unsigned long long dev,
+                              unsigned long long ino);
 
 /* Changes the toxic name of entry id, when the API named the toxic otherwise. */
 void fault_ledger_rename_toxic(struct fault_ledger *ledger, long id, const char *toxic);
@@ -162,8 +182,8 @@ size_t fault_ledger_close(struct fault_ledger *ledger);
 /* Outcome of undoing one entry. */
 enum undo_outcome {
     UNDO_DONE,      /* the fault was undone now (or would be, in a dry run) */
-    UNDO_GONE,      /* nothing left to undo: the process or the toxic is gone */
-    UNDO_DROPPED,   /* the pid now belongs to another process, which was not signalled */
+    UNDO_GONE,      /* nothing left to undo: the process, toxic or file is gone */
+    UNDO_DROPPED,   /* the pid or path now names another process or file, left alone */
     UNDO_FAILED,    /* could not be undone; the entry stays */
 };
 
@@ -173,7 +193,7 @@ enum undo_outcome {
 enum undo_outcome ledger_undo(const struct ledger_run *run, const struct fault_entry *entry,
                               bool dry_run, char *message, size_t size);
 
-/* Returns the kind's name in files and output: "pause" or "toxic". */
+/* Returns the kind's name in files and output: "pause", "toxic", "stress-worker" or "fill". */
 const char *fault_kind_name(enum fault_kind kind);
 
 #endif

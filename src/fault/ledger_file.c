@@ -26,12 +26,38 @@ static char *copy_or_null(const char *text)
     return c;
 }
 
+static const char *const kind_names[] = { "pause", "toxic", "stress-worker", "fill" };
+
 const char *fault_kind_name(enum fault_kind kind)
 {
-    return kind == FAULT_PAUSE ? "pause" : "toxic";
+    return kind_names[kind];
 }
 
 /* ---- format ---- */
+
+void ledger_entry_fields(json_t *obj, const struct fault_entry *e)
+{
+    switch (e->kind) {
+    case FAULT_PAUSE:
+    case FAULT_WORKER:
+        json_object_set_new(obj, "pid", json_integer(e->pid));
+        json_object_set_new(obj, "start_ticks", json_integer((json_int_t)e->start_ticks));
+        break;
+    case FAULT_TOXIC:
+        json_object_set_new(obj, "api", json_string(e->api));
+        json_object_set_new(obj, "proxy", json_string(e->proxy));
+        json_object_set_new(obj, "toxic", json_string(e->toxic));
+        break;
+    case FAULT_FILL:
+        json_object_set_new(obj, "folder", json_string(e->folder));
+        json_object_set_new(obj, "file", json_string(e->file));
+        if (e->ino != 0) {
+            json_object_set_new(obj, "dev", json_integer((json_int_t)e->dev));
+            json_object_set_new(obj, "ino", json_integer((json_int_t)e->ino));
+        }
+        break;
+    }
+}
 
 static json_t *entry_to_json(const struct fault_entry *e)
 {
@@ -39,14 +65,7 @@ static json_t *entry_to_json(const struct fault_entry *e)
                             fault_kind_name(e->kind), "experiment", e->experiment, "applied_at",
                             e->applied_at);
 
-    if (e->kind == FAULT_PAUSE) {
-        json_object_set_new(obj, "pid", json_integer(e->pid));
-        json_object_set_new(obj, "start_ticks", json_integer((json_int_t)e->start_ticks));
-    } else {
-        json_object_set_new(obj, "api", json_string(e->api));
-        json_object_set_new(obj, "proxy", json_string(e->proxy));
-        json_object_set_new(obj, "toxic", json_string(e->toxic));
-    }
+    ledger_entry_fields(obj, e);
     return obj;
 }
 
@@ -105,6 +124,40 @@ static int read_integer(json_t *obj, const char *key, const char *where, json_in
     return 0;
 }
 
+static int parse_kind(const char *name, enum fault_kind *kind)
+{
+    for (size_t i = 0; name != NULL && i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+        if (strcmp(kind_names[i], name) == 0) {
+            *kind = (enum fault_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads a fill entry: an absolute folder, a relative file, and dev and ino together or neither. */
+static int parse_fill(json_t *obj, const char *where, struct fault_entry *e, struct err *err)
+{
+    json_int_t number;
+
+    if (read_string(obj, "folder", where, NULL, 0, &e->folder, err) != 0 ||
+        read_string(obj, "file", where, NULL, 0, &e->file, err) != 0)
+        return -1;
+    if (e->folder[0] != '/')
+        return err_set(err, "%s.folder is not an absolute path", where);
+    if (e->file[0] == '/')
+        return err_set(err, "%s.file is not a relative path", where);
+    if (json_object_get(obj, "ino") == NULL && json_object_get(obj, "dev") == NULL)
+        return 0;
+    if (read_integer(obj, "dev", where, 0, INT64_MAX, &number, err) != 0)
+        return -1;
+    e->dev = (unsigned long long)number;
+    if (read_integer(obj, "ino", where, 1, INT64_MAX, &number, err) != 0)
+        return -1;
+    e->ino = (unsigned long long)number;
+    return 0;
+}
+
 static int parse_entry(json_t *obj, const char *where, struct fault_entry *e, struct err *err)
 {
     const char *kind = json_string_value(json_object_get(obj, "kind"));
@@ -116,20 +169,16 @@ static int parse_entry(json_t *obj, const char *where, struct fault_entry *e, st
     if (read_integer(obj, "id", where, 1, INT64_MAX, &number, err) != 0)
         return -1;
     e->id = (long)number;
-    if (kind != NULL && strcmp(kind, "pause") == 0)
-        e->kind = FAULT_PAUSE;
-    else if (kind != NULL && strcmp(kind, "toxic") == 0)
-        e->kind = FAULT_TOXIC;
-    else
-        return err_set(err, "%s.kind '%s' is unknown: expected pause or toxic", where,
-                       kind != NULL ? kind : "(missing)");
+    if (parse_kind(kind, &e->kind) != 0)
+        return err_set(err, "%s.kind '%s' is unknown: expected pause, toxic, stress-worker or "
+                       "fill", where, kind != NULL ? kind : "(missing)");
     if (experiment != NULL && !json_is_null(experiment) &&
         read_string(obj, "experiment", where, NULL, 0, &e->experiment, err) != 0)
         return -1;
     if (read_string(obj, "applied_at", where, NULL, 0, &e->applied_at, err) != 0)
         return -1;
 
-    if (e->kind == FAULT_PAUSE) {
+    if (e->kind == FAULT_PAUSE || e->kind == FAULT_WORKER) {
         if (read_integer(obj, "pid", where, 2, 4194304, &number, err) != 0)
             return -1;
         e->pid = (pid_t)number;
@@ -138,6 +187,8 @@ static int parse_entry(json_t *obj, const char *where, struct fault_entry *e, st
         e->start_ticks = (unsigned long long)number;
         return 0;
     }
+    if (e->kind == FAULT_FILL)
+        return parse_fill(obj, where, e, err);
     if (read_string(obj, "api", where, NULL, 0, &e->api, err) != 0 ||
         read_string(obj, "proxy", where, NULL, 0, &e->proxy, err) != 0 ||
         read_string(obj, "toxic", where, NULL, 0, &e->toxic, err) != 0)
@@ -260,6 +311,8 @@ static void entry_free(struct fault_entry *e)
     free(e->api);
     free(e->proxy);
     free(e->toxic);
+    free(e->folder);
+    free(e->file);
 }
 
 void ledger_file_drop(struct ledger_file *file, size_t i)

@@ -87,7 +87,7 @@ static void parse_rejects_invalid_fields(void **state)
         { "\"version\": 1", "\"version\": 2", "version is not 1" },
         { "\"pid\": 42", "\"pid\": -3", "run.pid is missing or not an integer" },
         { "\"host\": \"h\"", "\"host\": \"\"", "run.host is missing or not a non-empty string" },
-        { "\"kind\": \"pause\"", "\"kind\": \"fill\"", "faults[0].kind 'fill' is unknown" },
+        { "\"kind\": \"pause\"", "\"kind\": \"disk\"", "faults[0].kind 'disk' is unknown" },
         { "\"pid\": 77", "\"pid\": 1", "faults[0].pid is missing" },
         { "\"id\": 2", "\"id\": 1", "faults[1].id 1 is used twice" },
         { "\"proxy\": \"web\"", "\"proxy\": 5", "faults[1].proxy is missing" },
@@ -101,6 +101,81 @@ static void parse_rejects_invalid_fields(void **state)
         struct ledger_file file;
         struct err err;
 
+        assert_int_equal(ledger_file_parse(text, strlen(text), &file, &err), -1);
+        if (strstr(err.msg, cases[i].message) == NULL)
+            fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg, cases[i].message);
+        free(text);
+    }
+}
+
+static const char stress_file[] =
+    "{\"format\": \"aftershock-fault-ledger\", \"version\": 1,"
+    " \"run\": {\"pid\": 42, \"start_ticks\": 1000, \"boot_id\": \"b\", \"host\": \"h\","
+    " \"started_at\": \"2026-01-01T00:00:00Z\"},"
+    " \"faults\": ["
+    "  {\"id\": 1, \"kind\": \"stress-worker\", \"applied_at\": \"2026-01-01T00:00:01Z\","
+    "   \"pid\": 78, \"start_ticks\": 901},"
+    "  {\"id\": 2, \"kind\": \"fill\", \"applied_at\": \"2026-01-01T00:00:02Z\","
+    "   \"folder\": \"/var/tmp\", \"file\": \"sub/fill.bin\", \"dev\": 5, \"ino\": 6},"
+    "  {\"id\": 3, \"kind\": \"fill\", \"applied_at\": \"2026-01-01T00:00:03Z\","
+    "   \"folder\": \"/var/tmp\", \"file\": \"other.bin\"}]}";
+
+static void parse_reads_stress_kinds(void **state)
+{
+    struct ledger_file file, again;
+    struct err err;
+    char *text;
+
+    (void)state;
+    assert_int_equal(ledger_file_parse(stress_file, strlen(stress_file), &file, &err), 0);
+    assert_int_equal(file.count, 3);
+    assert_int_equal(file.entries[0].kind, FAULT_WORKER);
+    assert_int_equal(file.entries[0].pid, 78);
+    assert_int_equal(file.entries[0].start_ticks, 901);
+    assert_int_equal(file.entries[1].kind, FAULT_FILL);
+    assert_string_equal(file.entries[1].folder, "/var/tmp");
+    assert_string_equal(file.entries[1].file, "sub/fill.bin");
+    assert_int_equal(file.entries[1].dev, 5);
+    assert_int_equal(file.entries[1].ino, 6);
+    assert_int_equal(file.entries[2].ino, 0);
+
+    text = ledger_file_format(&file);
+    assert_int_equal(ledger_file_parse(text, strlen(text), &again, &err), 0);
+    assert_int_equal(again.entries[0].kind, FAULT_WORKER);
+    assert_int_equal(again.entries[1].ino, 6);
+    assert_string_equal(again.entries[2].file, "other.bin");
+    assert_null(strstr(text, "\"ino\": 0"));
+    free(text);
+    ledger_file_release(&file);
+    ledger_file_release(&again);
+}
+
+static void parse_rejects_invalid_stress(void **state)
+{
+    static const struct {
+        const char *from, *to, *message;
+    } cases[] = {
+        { "\"folder\": \"/var/tmp\", \"file\": \"sub", "\"folder\": \"var/tmp\", \"file\": \"sub",
+          "faults[1].folder is not an absolute path" },
+        { "\"file\": \"sub/fill.bin\"", "\"file\": \"/etc/passwd\"",
+          "faults[1].file is not a relative path" },
+        { "\"dev\": 5, \"ino\": 6", "\"dev\": 5", "faults[1].ino is missing" },
+        { "\"ino\": 6", "\"ino\": 0", "faults[1].ino is missing" },
+        { "\"pid\": 78", "\"pid\": 0", "faults[0].pid is missing" },
+        { "\"file\": \"other.bin\"", "\"file\": \"\"", "faults[2].file is missing" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *at = strstr(stress_file, cases[i].from);
+        size_t size = sizeof(stress_file) + strlen(cases[i].to);
+        char *text = malloc(size);
+        struct ledger_file file;
+        struct err err;
+
+        assert_non_null(at);
+        snprintf(text, size, "%.*s%s%s", (int)(at - stress_file), stress_file, cases[i].to,
+                 at + strlen(cases[i].from));
         assert_int_equal(ledger_file_parse(text, strlen(text), &file, &err), -1);
         if (strstr(err.msg, cases[i].message) == NULL)
             fail_msg("case %zu: '%s' does not contain '%s'", i, err.msg, cases[i].message);
@@ -269,6 +344,73 @@ static void undo_pause_checks_start_time(void **state)
     assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_GONE);
 }
 
+static void undo_worker_kills_only_same_process(void **state)
+{
+    struct ledger_run run;
+    struct fault_entry entry = { .kind = FAULT_WORKER };
+    struct err err;
+    char message[512];
+    pid_t child;
+    int status;
+
+    (void)state;
+    assert_int_equal(ledger_run_self(&run, &err), 0);
+    child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    entry.pid = child;
+    assert_int_equal(ledger_process_start(child, &entry.start_ticks, NULL), 0);
+
+    entry.start_ticks++;
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_DROPPED);
+    entry.start_ticks--;
+    assert_int_equal(ledger_undo(&run, &entry, true, message, sizeof(message)), UNDO_DONE);
+    assert_non_null(strstr(message, "would stop"));
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_DONE);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_GONE);
+}
+
+static void undo_fill_removes_only_its_file(void **state)
+{
+    char folder[] = "/tmp/aftershock-fill-XXXXXX";
+    struct fault_entry entry = { .kind = FAULT_FILL, .file = "fill.bin" };
+    struct ledger_run run;
+    struct err err;
+    char message[512], path[128];
+    struct stat st;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(ledger_run_self(&run, &err), 0);
+    assert_non_null(mkdtemp(folder));
+    entry.folder = folder;
+    snprintf(path, sizeof(path), "%s/fill.bin", folder);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(stat(path, &st), 0);
+
+    /* Another file under the recorded name is kept. */
+    entry.dev = (unsigned long long)st.st_dev;
+    entry.ino = (unsigned long long)st.st_ino + 1;
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_DROPPED);
+    assert_int_equal(access(path, F_OK), 0);
+
+    entry.ino = (unsigned long long)st.st_ino;
+    assert_int_equal(ledger_undo(&run, &entry, true, message, sizeof(message)), UNDO_DONE);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_DONE);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_GONE);
+    assert_int_equal(rmdir(folder), 0);
+    assert_int_equal(ledger_undo(&run, &entry, false, message, sizeof(message)), UNDO_GONE);
+}
+
 static void dir_prefers_option_then_environment(void **state)
 {
     (void)state;
@@ -286,6 +428,8 @@ int main(void)
         cmocka_unit_test(parse_reads_every_field),
         cmocka_unit_test(format_round_trips),
         cmocka_unit_test(parse_rejects_invalid_fields),
+        cmocka_unit_test(parse_reads_stress_kinds),
+        cmocka_unit_test(parse_rejects_invalid_stress),
         cmocka_unit_test(parse_rejects_non_json),
         cmocka_unit_test(own_run_is_alive),
         cmocka_unit_test(exited_child_is_gone),
@@ -293,6 +437,8 @@ int main(void)
         cmocka_unit_test(closing_keeps_faults_left),
         cmocka_unit_test(unwritable_folder_rejects_fault),
         cmocka_unit_test(undo_pause_checks_start_time),
+        cmocka_unit_test(undo_worker_kills_only_same_process),
+        cmocka_unit_test(undo_fill_removes_only_its_file),
         cmocka_unit_test(dir_prefers_option_then_environment),
     };
 
