@@ -121,7 +121,7 @@ static size_t failures_of(const struct judgement *j)
 static void add_testcase(struct strbuf *sb, const struct judgement *j, const struct verdict *v)
 {
     const struct objective *o = v->objective;
-    char limit[48], measured[48];
+    char limit[48], measured[48], text[512];
 
     format_value(limit, sizeof(limit), o->limit, o->kind);
     format_value(measured, sizeof(measured), v->measured, o->kind);
@@ -134,15 +134,15 @@ static void add_testcase(struct strbuf *sb, const struct judgement *j, const str
         strbuf_addstr(sb, "/>\n");
         return;
     }
+    snprintf(text, sizeof(text), "measured %s, limit %s %s", measured, limit_sign(o->kind),
+             limit);
     strbuf_addf(sb, ">\n      <failure type=\"%s\" message=\"", objective_kind_name(o->kind));
-    strbuf_addf(sb, "measured %s, limit %s %s", measured, limit_sign(o->kind), limit);
+    add_xml(sb, text);
     strbuf_addstr(sb, "\">");
-    strbuf_addf(sb, "objective %s: measured %s, limit %s %s, weight %g", objective_kind_name(o->kind),
-                measured, limit_sign(o->kind), limit, o->weight);
-    if (v->reason[0]) {
-        strbuf_addstr(sb, "; ");
-        add_xml(sb, v->reason);
-    }
+    snprintf(text, sizeof(text), "objective %s: measured %s, limit %s %s, weight %g%s%s",
+             objective_kind_name(o->kind), measured, limit_sign(o->kind), limit, o->weight,
+             v->reason[0] ? "; " : "", v->reason);
+    add_xml(sb, text);
     strbuf_addstr(sb, "</failure>\n    </testcase>\n");
 }
 
