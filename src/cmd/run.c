@@ -12,6 +12,7 @@
 #include "experiment/runner.h"
 #include "experiment/substitute.h"
 #include "fault/ledger.h"
+#include "resilience/resilience.h"
 #include "store/store.h"
 #include "util/err.h"
 #include "util/http.h"
@@ -190,12 +191,32 @@ static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
     redact_tree(journal);
     const char *status = json_string_value(json_object_get(journal, "status"));
     int code = EXIT_OK;
+    struct judgement verdicts;
+    bool has_objectives =
+        json_object_get(json_object_get(journal, "experiment"), "objectives") != NULL;
+    bool judged = has_objectives && resilience_judge(journal, journal_path, &verdicts, &err) == 0;
 
+    if (has_objectives && !judged)
+        ui_warning("cannot judge the objectives: %s", err.msg);
+
+    /* The journal keeps the verdicts next to the traffic they were judged on. */
+    if (judged) {
+        json_t *doc = resilience_to_json(&verdicts, 1);
+        json_object_set(journal, "verdicts",
+                        json_array_get(json_object_get(doc, "experiments"), 0));
+        json_decref(doc);
+    }
     if (journal_write(journal, journal_path, &err) != 0) {
         ui_error("%s", err.msg);
         code = EXIT_RUNFAIL;
     }
     journal_print_summary(stdout, journal, code == EXIT_OK ? journal_path : NULL);
+    if (judged) {
+        resilience_print_table(stdout, &verdicts);
+        if (!verdicts.passed && code == EXIT_OK)
+            code = EXIT_FINDING;
+        judgement_release(&verdicts);
+    }
     if (runner_interrupt_signal() != 0)
         code = 128 + runner_interrupt_signal();
     else if (code == EXIT_OK && (strcmp(status, "completed") != 0 ||
@@ -348,14 +369,18 @@ const struct command command_run = {
         "hypothesis before, the method, the hypothesis after, then the rollbacks.\n"
         "Every experiment is validated before any of them runs.\n"
         "\n"
-        "exit codes: 0 every steady state held; 1 a steady state was not met or\n"
-        "deviated; 2 invalid options or experiments; 3 the journal or the history\n"
-        "store could not be written (the journal is written first), the fault ledger\n"
+        "exit codes: 0 every steady state held and every objective was met; 1 a\n"
+        "steady state was not met or deviated, or an objective was missed; 2 invalid\n"
+        "options or experiments; 3 the journal or the history store could not be\n"
+        "written (the journal is written first), the fault ledger\n"
         "contains faults of another run, or a fault could not be undone; 130 or 143\n"
         "interrupted by SIGINT or SIGTERM (rollbacks still ran).\n"
         "\n"
         "Every fault is recorded in the fault ledger (see --ledger-dir) before it is\n"
         "applied; 'aftershock rollback' undoes what a killed run left behind.\n"
+        "\n"
+        "When the experiment declares objectives, their verdicts are printed after\n"
+        "the summary and kept in the journal under 'verdicts' (see 'aftershock verify').\n"
         "\n"
         "Each run is recorded in the history store (see --db) with its failures,\n"
         "activity results, and the commit, branch and CI job of the environment.\n",
