@@ -76,6 +76,11 @@ int store_postgres_open(struct store *store, const char *url, struct err *err);
  * transaction. Rejects a store whose version is above STORE_SCHEMA_VERSION. */
 int store_migrate(struct store *store, int target, struct err *err);
 
+/* Runs body in a write transaction, retried while the store stays locked
+ * (see record.c). what names the write in log lines. Returns 0 or -1. */
+int store_transaction(struct store *store, int (*body)(struct store *, void *, struct err *),
+                      void *arg, const char *what, struct err *err);
+
 /* Formats epoch seconds as UTC ISO 8601 with microseconds into out (32 bytes). */
 void store_format_time(double epoch, char *out, size_t size);
 

@@ -189,6 +189,12 @@ static int in_transaction(struct store *store, int (*body)(struct store *, void 
     return -1;
 }
 
+int store_transaction(struct store *store, int (*body)(struct store *, void *, struct err *),
+                      void *arg, const char *what, struct err *err)
+{
+    return in_transaction(store, body, arg, what, err);
+}
+
 struct runs_arg {
     const struct store_run *runs;
     size_t n;

@@ -104,10 +104,26 @@ static const char migration_2[] =
     "CREATE INDEX chaos_objectives_started ON chaos_objectives (started_ms);"
     "CREATE INDEX chaos_objectives_run ON chaos_objectives (run_id);";
 
+/* Version 3: the fault ledger, one row per run that has faults not yet
+ * undone. document is the run's ledger in the JSON format of
+ * docs/rollback.md; the other columns repeat parts of it for queries. */
+static const char migration_3[] =
+    "CREATE TABLE chaos_fault_ledger ("
+    " id {id},"
+    " run_key {text} NOT NULL UNIQUE,"
+    " host {text} NOT NULL,"
+    " run_pid INTEGER NOT NULL,"
+    " started_at {text} NOT NULL,"
+    " fault_count INTEGER NOT NULL,"
+    " kinds {text} NOT NULL,"
+    " document {text} NOT NULL,"
+    " updated_ms BIGINT NOT NULL);";
+
 static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
     NULL,
     migration_1,
     migration_2,
+    migration_3,
 };
 
 /* Expands the type placeholders of a migration for one backend. */

@@ -27,7 +27,7 @@
 #define STORE_ENV_LOCATION "AFTERSHOCK_DB"
 
 /* Schema version this build writes; a store with a higher one is rejected. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Environment variables a healer sets for the command it runs, so the runs
  * recorded by that command name their healing session and attempt. */
@@ -250,6 +250,27 @@ int store_recorder_record(struct store_recorder *rec, json_t *journal,
 
 /* Closes the store and frees the context. */
 void store_recorder_close(struct store_recorder *rec);
+
+/* One run's row in the fault ledger table: the run's ledger document (see
+ * fault/ledger.h) and a summary of it. */
+struct store_ledger_row {
+    const char *run_key;    /* unique per run: host, boot id, pid and start time */
+    const char *host;
+    int run_pid;
+    const char *started_at; /* ISO 8601 UTC */
+    size_t fault_count;     /* 0 deletes the row */
+    const char *kinds;      /* the kinds of the faults, comma-separated */
+    const char *document;
+};
+
+/* Writes a run's ledger row in one transaction, replacing the row with the
+ * same run_key, or deletes it when fault_count is 0. Returns 0 or -1. */
+int store_ledger_put(struct store *store, const struct store_ledger_row *row, struct err *err);
+
+/* Reads the run_key and document of every ledger row, in run_key order.
+ * The caller frees each string and both arrays. Returns the row count, or
+ * -1 with err set. */
+int store_ledger_list(struct store *store, char ***run_keys, char ***documents, struct err *err);
 
 /* Returns the healing category of a failure message: "network", "timeout",
  * "resource", "dependency", "config", "injection" or "unknown". Matching is

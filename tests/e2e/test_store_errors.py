@@ -89,7 +89,7 @@ def test_newer_store_left_alone(aftershock):
 
     result = aftershock("run", passing_experiment(aftershock.cwd))
     assert result.returncode == 3
-    assert "has schema version 7, newer than version 2" in result.stderr
+    assert "has schema version 7, newer than version 3" in result.stderr
     assert "upgrade aftershock" in result.stderr
     assert (aftershock.cwd / "journal.json").exists()
     assert store.read_bytes() == before

@@ -109,7 +109,7 @@ def test_postgres_run_records(aftershock, postgres_server, postgres_db):
                                                    "chaos_failures GROUP BY category")
     assert categories.strip() == "network|1"
     version = postgres_server.psql(postgres_db, "SELECT version FROM aftershock_schema")
-    assert version.strip() == "2"
+    assert version.strip() == "3"
 
 
 def test_postgres_unreachable_masks_password(aftershock, postgres_server):

@@ -92,7 +92,7 @@ static void test_store_creates_folder_and_schema(void **state)
     assert_string_equal(query_text(store, "PRAGMA journal_mode", text, sizeof(text)), "wal");
     assert_int_equal(count(store, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
-                                  "name LIKE 'chaos_%'"), 5);
+                                  "name LIKE 'chaos_%'"), 6);
     store_close(store);
 }
 
@@ -107,7 +107,7 @@ static void test_store_read_needs_existing_file(void **state)
     assert_non_null(strstr(err.msg, f->path));
 }
 
-/* A store left at version 1 keeps its rows and gains the version 2 tables. */
+/* A store left at version 1 keeps its rows and gains the tables of later versions. */
 static void test_store_migrates_version_1(void **state)
 {
     struct fixture *f = *state;
@@ -127,8 +127,9 @@ static void test_store_migrates_version_1(void **state)
     store_close(store);
 
     store = open_or_fail(f->path);
-    assert_int_equal(store_version(store), 2);
-    assert_int_equal(count(store, "PRAGMA user_version"), 2);
+    assert_int_equal(store_version(store), STORE_SCHEMA_VERSION);
+    assert_int_equal(count(store, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_fault_ledger"), 0);
     assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_runs"), 1);
     assert_string_equal(query_text(store, "SELECT experiment FROM chaos_runs", text,
                                    sizeof(text)), "old");
@@ -522,11 +523,52 @@ static void test_store_location_and_display(void **state)
     assert_string_equal(out, "reports/a:b@c.db");
 }
 
+/* Ledger rows are replaced by run key and deleted when no fault is left. */
+static void test_store_ledger_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct store *store = open_or_fail(f->path);
+    struct store_ledger_row row = { "vm/boot/10-20", "vm", 10, "2026-03-01T00:00:00.000000Z", 2,
+                                    "pause,fill", "{\"first\": 1}" };
+    struct store_ledger_row other = { "vm/boot/11-21", "vm", 11, "2026-03-01T00:00:01.000000Z", 1,
+                                      "toxic", "{\"other\": 1}" };
+    char **keys, **documents;
+    struct err err;
+
+    assert_int_equal(store_ledger_put(store, &row, &err), 0);
+    assert_int_equal(store_ledger_put(store, &other, &err), 0);
+    row.document = "{\"second\": 2}";
+    row.fault_count = 1;
+    assert_int_equal(store_ledger_put(store, &row, &err), 0);
+
+    assert_int_equal(store_ledger_list(store, &keys, &documents, &err), 2);
+    assert_string_equal(keys[0], "vm/boot/10-20");
+    assert_string_equal(documents[0], "{\"second\": 2}");
+    assert_string_equal(keys[1], "vm/boot/11-21");
+    assert_int_equal(count(store, "SELECT fault_count FROM chaos_fault_ledger WHERE run_pid = 10"),
+                     1);
+    for (int i = 0; i < 2; i++) {
+        free(keys[i]);
+        free(documents[i]);
+    }
+    free(keys);
+    free(documents);
+
+    row.fault_count = 0;
+    other.fault_count = 0;
+    assert_int_equal(store_ledger_put(store, &row, &err), 0);
+    assert_int_equal(store_ledger_put(store, &other, &err), 0);
+    assert_int_equal(store_ledger_list(store, &keys, &documents, &err), 0);
+    assert_int_equal(count(store, "SELECT COUNT(*) FROM chaos_fault_ledger"), 0);
+    store_close(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_creates_folder_and_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_read_needs_existing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_ledger_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_version_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_rejects_newer_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_rejects_corrupt_file, setup, teardown),
