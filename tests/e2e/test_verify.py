@@ -1,0 +1,294 @@
+"""Objectives judged from traffic: `run` verdicts, `aftershock verify`, JUnit, JSON and the history store."""
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import free_port
+from test_traffic import flaky  # noqa: F401  (fixture)
+
+
+def write(tmp_path, name, experiment):
+    path = tmp_path / name
+    path.write_text(json.dumps(experiment))
+    return path
+
+
+def run(aftershock, tmp_path, experiment, name="experiment.json", *extra):
+    path = write(tmp_path, name, experiment)
+    journal = tmp_path / (path.stem + "-journal.json")
+    result = aftershock("run", "--ledger-dir", tmp_path / "ledger", "--journal-path", journal,
+                        *(extra or ("--no-record",)), path)
+    return result, journal
+
+
+def breaking_action(flaky, fail_for, recover_after=0):
+    """A process action that makes the flaky server answer 503 for fail_for seconds; the
+    server stays broken recover_after seconds more after the action ends."""
+    script = f"echo fail > {flaky.mode}; sleep {fail_for}; "
+    if recover_after:
+        script += f"(sleep {recover_after}; echo ok > {flaky.mode}) >/dev/null 2>&1 &"
+    else:
+        script += f"echo ok > {flaky.mode}"
+    return {"type": "action", "name": "break",
+            "provider": {"type": "process", "path": "sh", "arguments": ["-c", script]},
+            "pauses": {"before": 2}}
+
+
+OBJECTIVES = [
+    {"type": "availability", "min_percent": 99, "phase": "during", "weight": 2},
+    {"type": "latency", "percentile": "p99", "max_ms": 2000, "name": "fast enough"},
+    {"type": "availability", "min_percent": 99, "phase": "before"},
+]
+
+
+def test_service_that_survives_a_fault(aftershock, tmp_path, nginx):
+    port = free_port()
+    experiment = {
+        "title": "survives latency", "description": "30 ms of latency through the proxy",
+        "proxies": [{"name": "web", "listen": f"127.0.0.1:{port}",
+                     "upstream": f"127.0.0.1:{nginx.port}"}],
+        "traffic": {"url": f"http://127.0.0.1:{port}/", "rate": 40, "timeout": 5, "tail": 3},
+        "objectives": OBJECTIVES + [{"type": "recovery", "max_seconds": 3, "window": 2}],
+        "method": [
+            {"type": "action", "name": "slow-down", "pauses": {"before": 2, "after": 2},
+             "provider": {"type": "toxic", "action": "add", "proxy": "web",
+                          "toxic": {"name": "slow", "type": "latency",
+                                    "attributes": {"latency": 30}}}},
+            {"type": "action", "name": "speed-up",
+             "provider": {"type": "toxic", "action": "remove", "proxy": "web",
+                          "name": "slow"}},
+        ],
+    }
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "resilience score: 100.0" in result.stdout
+
+    doc = json.loads(journal.read_text())
+    during = [s for s in doc["traffic"]["timeline"] if s["phase"] == "during"]
+    before = [s for s in doc["traffic"]["timeline"] if s["phase"] == "before"]
+    assert min(s["latency_ms"]["p50"] for s in during[1:-1] or during) >= 30
+    assert max(s["latency_ms"]["p50"] for s in before) < 30
+    assert doc["verdicts"]["passed"] is True
+
+    verify = aftershock("verify", journal)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.stdout.count(" met") == 4
+
+
+def test_service_that_fails_a_fault(aftershock, tmp_path, flaky):
+    experiment = {
+        "title": "breaks", "description": "503 for two seconds",
+        "traffic": {"url": flaky.url, "rate": 25, "timeout": 5, "tail": 1},
+        "objectives": OBJECTIVES,
+        "method": [breaking_action(flaky, 2)],
+    }
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 1
+    assert "MISSED" in result.stdout
+
+    verify = aftershock("verify", "--json", journal)
+    assert verify.returncode == 1
+    doc = json.loads(verify.stdout)
+    assert doc["passed"] is False
+    (exp,) = doc["experiments"]
+    assert exp["title"] == "breaks" and exp["journal"] == str(journal)
+    during, latency, before = exp["objectives"]
+    assert during["kind"] == "availability" and during["phase"] == "during"
+    assert during["met"] is False and during["measured"] < 60
+    assert during["unit"] == "%" and during["limit"] == 99 and during["weight"] == 2
+    assert "failed in phase 'during'" in during["reason"]
+    assert latency["met"] is True and latency["unit"] == "ms" and latency["name"] == "fast enough"
+    assert before["met"] is True and before["measured"] == 100
+    # Weights 2, 1 and 1; the first is missed.
+    assert exp["score"] == pytest.approx(50.0)
+    assert doc["score"] == pytest.approx(50.0)
+
+    # The measured share matches the timeline's own counts.
+    timeline = json.loads(journal.read_text())["traffic"]["timeline"]
+    ok = sum(s["succeeded"] for s in timeline if s["phase"] == "during")
+    done = sum(s["succeeded"] + sum(s["failed"].values()) for s in timeline
+               if s["phase"] == "during")
+    assert during["measured"] == pytest.approx(100 * ok / done)
+    assert sum(s["failed"]["bad_status"] for s in timeline) > 0
+
+
+def test_junit_is_parsed_back(aftershock, tmp_path, flaky):
+    experiment = {
+        "title": "breaks & <reports>", "description": "d",
+        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 1},
+        "objectives": OBJECTIVES,
+        "method": [breaking_action(flaky, 1)],
+    }
+    result, journal = run(aftershock, tmp_path, experiment)
+    junit = tmp_path / "out" / "verify.xml"
+    junit.parent.mkdir()
+    verify = aftershock("verify", "--junit", junit, "--json-file", tmp_path / "v.json", journal)
+    assert verify.returncode == 1
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    assert root.get("tests") == "3" and root.get("failures") == "1"
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "breaks & <reports>"
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["journal"] == str(journal)
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["availability during >= 99%", "fast enough",
+                                              "availability before >= 99%"]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("type") == "availability"
+    assert "limit >= 99.00 %" in failure.get("message")
+    assert cases[1].find("failure") is None and cases[2].find("failure") is None
+    assert json.loads((tmp_path / "v.json").read_text())["passed"] is False
+
+
+def test_recovery_time_met_and_missed(aftershock, tmp_path, flaky):
+    """The fault action lasts 1 s but the service answers 503 for 3 s more."""
+    experiment = {
+        "title": "slow recovery", "description": "d",
+        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 7},
+        "objectives": [
+            {"type": "availability", "min_percent": 95, "phase": "after"},
+            {"type": "recovery", "max_seconds": 1, "window": 2, "name": "quick"},
+            {"type": "recovery", "max_seconds": 6, "window": 2, "name": "eventually"},
+        ],
+        "method": [breaking_action(flaky, 1, recover_after=3)],
+    }
+    result, journal = run(aftershock, tmp_path, experiment)
+    verify = aftershock("verify", "--json", journal)
+    assert verify.returncode == 1
+    objectives = json.loads(verify.stdout)["experiments"][0]["objectives"]
+    quick, eventually = objectives[1], objectives[2]
+    assert quick["kind"] == "recovery" and quick["phase"] is None and quick["unit"] == "s"
+    assert 2 <= quick["measured"] <= 5
+    assert quick["met"] is False
+    assert eventually["measured"] == quick["measured"] and eventually["met"] is True
+
+
+def test_recovery_never_reached(aftershock, tmp_path, flaky):
+    experiment = {
+        "title": "no recovery", "description": "d",
+        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 2},
+        "objectives": [{"type": "recovery", "max_seconds": 30, "window": 3}],
+        "method": [breaking_action(flaky, 1, recover_after=30)],
+    }
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 1
+    flaky.mode.write_text("ok\n")
+    verify = aftershock("verify", "--json", journal)
+    (objective,) = json.loads(verify.stdout)["experiments"][0]["objectives"]
+    assert objective["measured"] is None and objective["met"] is False
+    assert "before the traffic ended" in objective["reason"]
+
+
+def test_verdicts_recorded_in_the_history_store(aftershock, tmp_path, flaky):
+    db = tmp_path / "history.db"
+    experiment = {
+        "title": "recorded", "description": "d",
+        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5},
+        "objectives": OBJECTIVES,
+        "method": [breaking_action(flaky, 1)],
+    }
+    result, journal = run(aftershock, tmp_path, experiment, "experiment.json", "--db", db)
+    assert result.returncode == 1
+    verify = aftershock("verify", "--db", db, journal)
+    assert verify.returncode == 1
+    with sqlite3.connect(db) as conn:
+        run_id = conn.execute("SELECT id FROM chaos_runs").fetchone()[0]
+        rows = conn.execute("SELECT run_id, experiment, name, kind, target, passed, weight "
+                            "FROM chaos_objectives ORDER BY id").fetchall()
+    assert [(r[0], r[1], r[3], r[5], r[6]) for r in rows] == [
+        (run_id, "recorded", "availability", 0, 2.0),
+        (run_id, "recorded", "latency", 1, 1.0),
+        (run_id, "recorded", "availability", 1, 1.0)]
+    assert rows[1][2] == "fast enough" and rows[1][4] == 2000
+
+
+def test_several_journals_and_overall_score(aftershock, tmp_path, flaky, nginx):
+    good = {"title": "good", "description": "d",
+            "traffic": {"url": nginx.url + "/", "rate": 20},
+            "objectives": [{"type": "availability", "min_percent": 99}],
+            "method": [{"type": "probe", "name": "wait",
+                        "provider": {"type": "process", "path": "sleep", "arguments": "1"}}]}
+    bad = {"title": "bad", "description": "d",
+           "traffic": {"url": flaky.url, "rate": 20, "tail": 1},
+           "objectives": [{"type": "availability", "min_percent": 99, "phase": "during"}],
+           "method": [breaking_action(flaky, 1)]}
+    _, j1 = run(aftershock, tmp_path, good, "good.json")
+    _, j2 = run(aftershock, tmp_path, bad, "bad.json")
+    verify = aftershock("verify", j1, j2)
+    assert verify.returncode == 1
+    assert "overall resilience score: 50.0" in verify.stdout
+    both = aftershock("verify", "--json", j1, j1)
+    assert both.returncode == 0 and json.loads(both.stdout)["score"] == 100
+
+
+def test_objectives_without_traffic_are_missed(aftershock, tmp_path):
+    experiment = {"title": "no traffic", "description": "d",
+                  "objectives": [{"type": "availability", "min_percent": 50}],
+                  "method": [{"type": "probe", "name": "p",
+                              "provider": {"type": "process", "path": "true"}}]}
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 1
+    verify = aftershock("verify", journal)
+    assert verify.returncode == 1
+    assert "the journal has no traffic to judge" in verify.stdout
+
+
+def test_journal_without_objectives(aftershock, tmp_path):
+    experiment = {"title": "plain", "description": "d",
+                  "method": [{"type": "probe", "name": "p",
+                              "provider": {"type": "process", "path": "true"}}]}
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 0
+    verify = aftershock("verify", "--json", journal)
+    assert verify.returncode == 0
+    assert "declares no objectives" in verify.stderr
+    assert json.loads(verify.stdout)["experiments"][0]["objectives"] == []
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "cannot read the journal"),
+    ('{"status": "completed"}', "is not a journal"),
+    ('{"status": "completed", "experiment": {"title": "t", "objectives": [{"type": "speed"}]}}',
+     "objectives[0].type must be availability, latency or recovery"),
+    ('{"status": "completed", "experiment": {"title": "t"}, "traffic": {"start_epoch": 1, '
+     '"timeline": [{"second": 0, "sent": 1}]}}', "timeline entry 0"),
+])
+def test_invalid_journal(aftershock, tmp_path, content, message):
+    journal = tmp_path / "journal.json"
+    journal.write_text(content)
+    junit = tmp_path / "junit.xml"
+    verify = aftershock("verify", "--junit", junit, journal)
+    assert verify.returncode == 2
+    assert message in verify.stderr
+    assert not junit.exists()
+
+
+def test_missing_journal(aftershock, tmp_path):
+    verify = aftershock("verify", tmp_path / "nope.json")
+    assert verify.returncode == 2
+    assert "nope.json" in verify.stderr
+
+
+@pytest.mark.parametrize("objective, message", [
+    ({"type": "availability"}, "'min_percent' is required"),
+    ({"type": "availability", "min_percent": 101}, "use a value from 0 to 100"),
+    ({"type": "latency", "percentile": "p95", "max_ms": 5}, "p50, p90, p99, p99.9 or max"),
+    ({"type": "latency", "percentile": "p99"}, "'max_ms' is required"),
+    ({"type": "recovery", "max_seconds": 5, "phase": "during"}, "has no 'phase'"),
+    ({"type": "recovery", "max_seconds": 5, "window": 0}, "window"),
+    ({"type": "availability", "min_percent": 9, "weight": 0}, "weight"),
+    ({"type": "availability", "min_percent": 9, "max_ms": 3}, "belong to latency"),
+    ({"type": "availability", "min_percent": 9, "limit": 3}, "unknown key 'limit'"),
+])
+def test_invalid_objectives_are_refused_by_run(aftershock, tmp_path, objective, message):
+    experiment = {"title": "bad", "description": "d", "objectives": [objective],
+                  "method": [{"type": "probe", "name": "p",
+                              "provider": {"type": "process", "path": "true"}}]}
+    result, journal = run(aftershock, tmp_path, experiment)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not journal.exists()
