@@ -60,8 +60,16 @@ static int read_selection(const struct opt_values *opts, bool selected[CHECK_COU
         return -1;
     if (skip_text != NULL && parse_selection("skip", skip_text, skip) != 0)
         return -1;
-    for (int id = 1; id <= CHECK_COUNT; id++)
+    int count = 0;
+    for (int id = 1; id <= CHECK_COUNT; id++) {
         selected[id] = (only_text == NULL || only[id]) && !skip[id];
+        count += selected[id];
+    }
+    if (count == 0) {
+        ui_error("--only and --skip leave no check to run");
+        ui_hint("name at least one check, by number 1 to %d or by name", CHECK_COUNT);
+        return -1;
+    }
     return 0;
 }
 
