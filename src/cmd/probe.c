@@ -48,10 +48,11 @@ static const struct opt_spec probe_options[] = {
 };
 
 static volatile sig_atomic_t probe_stop;
+static volatile sig_atomic_t probe_signal; /* the signal that stopped the wait, or 0 */
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    probe_signal = sig;
     probe_stop = 1;
 }
 
@@ -150,7 +151,9 @@ static const char **collect_headers(const struct opt_values *opts)
 }
 
 /* Prints the outcome and returns the exit code: 0 when every target is
- * healthy, 1 when one is not, 3 when the output could not be written. */
+ * healthy, 1 when one is not, 128 + the signal number when SIGINT or SIGTERM
+ * stopped the wait with a target unhealthy, 3 when the output could not be
+ * written. */
 static int report_result(const struct opt_values *opts, const struct probe_status *statuses,
                          size_t n, double elapsed)
 {
@@ -163,6 +166,8 @@ static int report_result(const struct opt_values *opts, const struct probe_statu
     }
     if (probe_stop)
         ui_warning("wait interrupted before its deadline");
+    if (code == EXIT_FINDING && probe_signal != 0)
+        code = 128 + probe_signal;
 
     if (!opt_has(opts, "json")) {
         probe_print_summary(stdout, statuses, n);
@@ -247,8 +252,9 @@ const struct command command_probe = {
         "every address it resolves to, and localhost at both ::1 and 127.0.0.1.\n"
         "Redirects are not followed, so a 3xx status is judged as it is.\n"
         "\n"
-        "Exit status: 0 every target is healthy, 1 the deadline passed (or the wait was\n"
-        "interrupted) with a target still unhealthy, 2 invalid arguments.\n",
+        "Exit status: 0 every target is healthy, 1 the deadline passed with a target\n"
+        "still unhealthy, 2 invalid arguments, 130 or 143 the wait was interrupted by\n"
+        "SIGINT or SIGTERM with a target still unhealthy.\n",
     .options = probe_options,
     .min_args = 1,
     .handler = probe_main,

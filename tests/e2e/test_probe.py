@@ -396,7 +396,18 @@ def test_probe_interrupted(aftershock):
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1
+    assert proc.returncode == 130
+    assert "interrupted" in err
+    assert "still unhealthy" in out
+
+
+def test_probe_terminated(aftershock):
+    port = closed_port()
+    proc = aftershock.start("probe", f"tcp://127.0.0.1:{port}")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
     assert "interrupted" in err
     assert "still unhealthy" in out
 
