@@ -47,6 +47,7 @@ bench: build
 	AFTERSHOCK_BIN=$(CURDIR)/$(BUILD)/aftershock bench/probe_lag
 	bench/proxy --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/report
+	bench/check --bin $(CURDIR)/$(BUILD)/aftershock
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
