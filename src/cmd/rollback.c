@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/command.h"
 #include "fault/ledger.h"
+#include "store/store.h"
 #include "util/err.h"
 #include "util/http.h"
 #include "util/log.h"
@@ -14,6 +16,9 @@
 static const struct opt_spec rollback_options[] = {
     { "ledger-dir", 0, "DIR", "fault ledger folder (default $AFTERSHOCK_LEDGER_DIR, else "
       "reports/.ledger)" },
+    { "db", 0, "PATH|URL", "history store whose fault ledger is rolled back too (default "
+      "$AFTERSHOCK_DB, else reports/chaos_history.db; a SQLite file that does not exist has "
+      "no ledger)" },
     { "force", 0, NULL, "also undo the faults of runs that are still running, or that ran on "
       "another host" },
     { "dry-run", 0, NULL, "list the faults and what would be done; change nothing" },
@@ -22,6 +27,7 @@ static const struct opt_spec rollback_options[] = {
 };
 
 struct rollback_state {
+    struct store *store; /* where the file being rolled back is saved; NULL: its state file */
     bool dry_run;
     bool force;
     json_t *faults;   /* outcome records for --json; NULL for text output */
@@ -100,16 +106,60 @@ static void roll_back_file(struct rollback_state *st, struct ledger_file *file)
             ledger_file_drop(file, i);
         }
     }
-    if (!st->dry_run && ledger_file_save(file, &err) != 0) {
+    if (!st->dry_run && (st->store != NULL ? ledger_store_save(st->store, file, &err)
+                                           : ledger_file_save(file, &err)) != 0) {
         ui_error("%s", err.msg);
         ui_hint("the faults above were undone; remove the file by hand once you have checked it");
         raise_code(st, EXIT_FINDING);
     }
 }
 
-static void print_json(struct rollback_state *st, const char *dir)
+static void visit_store_row(void *arg, struct ledger_file *file, const struct err *invalid)
 {
-    json_t *doc = json_pack("{s:s, s:b, s:O}", "ledger", dir, "dry_run", st->dry_run, "faults",
+    struct rollback_state *st = arg;
+
+    if (file == NULL) {
+        ui_error("%s", invalid->msg);
+        ui_hint("delete the row from chaos_fault_ledger once you have undone its faults by hand");
+        raise_code(st, EXIT_USAGE);
+        return;
+    }
+    roll_back_file(st, file);
+    ledger_file_release(file);
+}
+
+/* Rolls back the ledger rows of the history store at location. Sets
+ * *display to the store's name for output, or leaves it NULL when there is
+ * no store there. */
+static void roll_back_store(struct rollback_state *st, const char *location, char *display,
+                            size_t size)
+{
+    struct store *store;
+    struct err err;
+
+    display[0] = '\0';
+    if (!store_is_url(location) && access(location, F_OK) != 0)
+        return;
+    if (store_open(location, STORE_READ, &store, &err) != 0) {
+        ui_error("%s", err.msg);
+        ui_hint("pass --db to choose the store the runs were recorded in");
+        raise_code(st, EXIT_RUNFAIL);
+        return;
+    }
+    snprintf(display, size, "%s", store_display(store));
+    st->store = store;
+    if (ledger_store_each(store, visit_store_row, st, &err) < 0) {
+        ui_error("%s", err.msg);
+        raise_code(st, EXIT_RUNFAIL);
+    }
+    st->store = NULL;
+    store_close(store);
+}
+
+static void print_json(struct rollback_state *st, const char *dir, const char *store)
+{
+    json_t *doc = json_pack("{s:s, s:s?, s:b, s:O}", "ledger", dir, "store",
+                            store[0] != '\0' ? store : NULL, "dry_run", st->dry_run, "faults",
                             st->faults);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 
@@ -122,6 +172,7 @@ static void print_json(struct rollback_state *st, const char *dir)
 static int rollback_main(const struct command_args *args)
 {
     const char *dir = ledger_dir(opt_get(args->opts, "ledger-dir"));
+    char store[512];
     struct rollback_state st = { .dry_run = opt_has(args->opts, "dry-run"),
                                  .force = opt_has(args->opts, "force") };
     struct err err;
@@ -158,9 +209,13 @@ static int rollback_main(const struct command_args *args)
     free(paths);
     if (!st.dry_run)
         ledger_remove_stale_temp(dir);
+    roll_back_store(&st, store_location(opt_get(args->opts, "db")), store, sizeof(store));
 
     if (st.faults != NULL)
-        print_json(&st, dir);
+        print_json(&st, dir, store);
+    else if (st.seen == 0 && st.code == EXIT_OK && store[0] != '\0')
+        printf("the fault ledger in '%s' and in '%s' is empty: nothing to roll back\n", dir,
+               store);
     else if (st.seen == 0 && st.code == EXIT_OK)
         printf("the fault ledger '%s' is empty: nothing to roll back\n", dir);
     json_decref(st.faults);
@@ -172,16 +227,18 @@ const struct command command_rollback = {
     .summary = "undo faults left in the fault ledger by runs that were killed",
     .usage = "[options]",
     .description =
-        "Reads the fault ledger (one file per run) and undoes every fault that a run\n"
-        "which is no longer running left behind: paused processes get SIGCONT (only\n"
-        "when the pid still belongs to the process that was paused), toxics are\n"
-        "deleted through the API they were added with. A process, toxic or proxy\n"
-        "that is already gone counts as undone. Prints one line per fault.\n"
+        "Reads the fault ledger (one state file per run, and one row per run in the\n"
+        "history store) and undoes every fault that a run which is no longer running\n"
+        "left behind: paused processes get SIGCONT and stress workers SIGKILL (only\n"
+        "when the pid still belongs to the recorded process), toxics are deleted\n"
+        "through the API they were added with, and fill files are removed. A\n"
+        "process, toxic, proxy or file that is already gone counts as undone.\n"
+        "Prints one line per fault.\n"
         "\n"
         "exit codes: 0 every fault was undone (or there was none); 1 a fault could\n"
         "not be undone, or belongs to a run that is still running (it stays in the\n"
         "ledger); 2 invalid options or a ledger file that is not valid; 3 the\n"
-        "ledger folder cannot be read.\n",
+        "ledger folder or the history store cannot be read.\n",
     .options = rollback_options,
     .min_args = 0,
     .handler = rollback_main,

@@ -235,39 +235,67 @@ static int run_one(struct prepared_experiment *p, const struct runner_opts *ro,
     return code;
 }
 
+/* Prints that another run's faults are still recorded in found. */
+static void report_faults_left(struct ledger_file *found, enum ledger_liveness liveness,
+                               bool in_store, bool db_option)
+{
+    ui_error("the fault ledger '%s' contains %zu fault%s of run pid %d (started %s on '%s'), "
+             "which %s", found->path, found->count, found->count > 1 ? "s" : "",
+             (int)found->run.pid, found->run.started_at, found->run.host,
+             liveness == LEDGER_RUN_ALIVE  ? "is still running"
+             : liveness == LEDGER_RUN_GONE ? "has ended without undoing them"
+                                           : "cannot be checked from this host");
+    if (liveness == LEDGER_RUN_GONE)
+        ui_hint("run 'aftershock rollback'%s to undo them, then run again",
+                in_store && db_option ? " with the same --db" : "");
+    else
+        ui_hint("wait for that run to end, or pass --ignore-ledger to run anyway");
+}
+
 /* Opens this run's fault ledger after checking that no other run's fault is
- * still recorded. Prints the problem and returns -1 otherwise. */
-static int open_ledger(const struct opt_values *opts, struct fault_ledger *ledger)
+ * still recorded, in the state files or in the history store at
+ * store_location (NULL: the run records nothing). The ledger goes into that
+ * store, so runners that share a store see each other's faults; when the
+ * store cannot be opened, it stays in state files. Prints the problem and
+ * returns -1 otherwise. */
+static int open_ledger(const struct opt_values *opts, const char *store_location,
+                       struct fault_ledger *ledger)
 {
     const char *dir = ledger_dir(opt_get(opts, "ledger-dir"));
+    bool ignore = opt_has(opts, "ignore-ledger");
     enum ledger_liveness liveness;
     struct ledger_file found;
+    struct store *store = NULL;
+    bool from_store = false;
     struct err err;
-    int rc = opt_has(opts, "ignore-ledger") ? 0 : ledger_find_faults(dir, &found, &liveness, &err);
+    int rc;
 
+    if (store_location != NULL && store_open(store_location, STORE_WRITE, &store, &err) != 0) {
+        ui_warning("the fault ledger stays in state files under '%s', because %s", dir, err.msg);
+        store = NULL;
+    }
+    rc = ignore ? 0 : ledger_find_faults(dir, &found, &liveness, &err);
+    if (rc == 0 && !ignore && store != NULL) {
+        rc = ledger_find_faults_store(store, &found, &liveness, &err);
+        from_store = rc > 0;
+    }
     if (rc < 0) {
         ui_error("%s", err.msg);
         ui_hint("check the file; remove it only when none of its faults is still in effect");
-        return -1;
-    }
-    if (rc > 0) {
-        ui_error("the fault ledger '%s' contains %zu fault%s of run pid %d (started %s on '%s'), "
-                 "which %s", found.path, found.count, found.count > 1 ? "s" : "",
-                 (int)found.run.pid, found.run.started_at, found.run.host,
-                 liveness == LEDGER_RUN_ALIVE  ? "is still running"
-                 : liveness == LEDGER_RUN_GONE ? "has ended without undoing them"
-                                               : "cannot be checked from this host");
-        if (liveness == LEDGER_RUN_GONE)
-            ui_hint("run 'aftershock rollback' to undo them, then run again");
-        else
-            ui_hint("wait for that run to end, or pass --ignore-ledger to run anyway");
+    } else if (rc > 0) {
+        report_faults_left(&found, liveness, from_store, opt_get(opts, "db") != NULL);
         ledger_file_release(&found);
-        return -1;
-    }
-    if (fault_ledger_open(ledger, dir, &err) != 0) {
+    } else if (fault_ledger_open(ledger, dir, &err) != 0) {
         ui_error("%s", err.msg);
+        rc = -1;
+    }
+    if (rc != 0) {
+        if (store != NULL)
+            store_close(store);
         return -1;
     }
+    if (store != NULL)
+        fault_ledger_use_store(ledger, store);
     return 0;
 }
 
@@ -323,7 +351,8 @@ static int run_main(const struct command_args *args)
         goto cleanup;
     }
 
-    if (open_ledger(args->opts, &ledger) != 0) {
+    if (open_ledger(args->opts, opt_has(args->opts, "no-record") ? NULL : recorder.location,
+                    &ledger) != 0) {
         code = EXIT_RUNFAIL;
         goto cleanup;
     }
@@ -376,8 +405,10 @@ const struct command command_run = {
         "contains faults of another run, or a fault could not be undone; 130 or 143\n"
         "interrupted by SIGINT or SIGTERM (rollbacks still ran).\n"
         "\n"
-        "Every fault is recorded in the fault ledger (see --ledger-dir) before it is\n"
-        "applied; 'aftershock rollback' undoes what a killed run left behind.\n"
+        "Every fault is recorded in the fault ledger before it is applied: in the\n"
+        "history store the run is recorded in, else (with --no-record, or when the\n"
+        "store cannot be opened) in state files under --ledger-dir.\n"
+        "'aftershock rollback' undoes what a killed run left behind.\n"
         "\n"
         "When the experiment declares objectives, their verdicts are printed after\n"
         "the summary and kept in the journal under 'verdicts' (see 'aftershock verify').\n"

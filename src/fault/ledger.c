@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fault/toxic.h"
+#include "store/store.h"
 #include "stress/stress.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -170,6 +171,25 @@ int fault_ledger_open(struct fault_ledger *ledger, const char *dir, struct err *
     return 0;
 }
 
+void fault_ledger_use_store(struct fault_ledger *ledger, struct store *store)
+{
+    pthread_mutex_lock(&ledger->lock);
+    ledger->store = store;
+    free(ledger->file.path);
+    ledger->file.path = ledger_store_path(store, &ledger->file.run);
+    pthread_mutex_unlock(&ledger->lock);
+}
+
+/* Writes the ledger to its store row or its state file. The caller holds the lock. */
+static int ledger_save(struct fault_ledger *ledger, struct err *err)
+{
+    if (ledger->store != NULL)
+        return ledger_store_save(ledger->store, &ledger->file, err);
+    if (fs_mkdirs(ledger->dir, err) != 0)
+        return -1;
+    return ledger_file_save(&ledger->file, err);
+}
+
 void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experiment)
 {
     if (ledger == NULL)
@@ -200,7 +220,7 @@ static int ledger_append(struct fault_ledger *ledger, struct fault_entry *entry,
         abort();
     file->entries = grown;
     file->entries[file->count++] = *entry;
-    if (fs_mkdirs(ledger->dir, &inner) != 0 || ledger_file_save(file, &inner) != 0) {
+    if (ledger_save(ledger, &inner) != 0) {
         ledger_file_drop(file, file->count - 1);
         rc = err_set(err, "cannot record the fault in the ledger, so it was not applied: %s",
                      inner.msg);
@@ -277,7 +297,7 @@ static void ledger_rewrite(struct fault_ledger *ledger)
 {
     struct err err;
 
-    if (ledger_file_save(&ledger->file, &err) != 0)
+    if (ledger_save(ledger, &err) != 0)
         log_error("ledger", "cannot update the ledger file, so rollback may undo faults a second "
                   "time, which is harmless error=\"%s\"", err.msg);
 }
@@ -394,6 +414,8 @@ size_t fault_ledger_close(struct fault_ledger *ledger)
         log_error("ledger", "faults were not undone and stay in the ledger, so undo them with "
                   "'aftershock rollback' count=%zu file=%s", left, ledger->file.path);
     ledger_file_release(&ledger->file);
+    if (ledger->store != NULL)
+        store_close(ledger->store);
     free(ledger->dir);
     free(ledger->experiment);
     pthread_mutex_destroy(&ledger->lock);

@@ -62,13 +62,17 @@ struct ledger_file {
     size_t count;
 };
 
+struct store;
+
 /* The ledger of the running process. Every change rewrites its file
- * atomically; the file is removed whenever no fault is left. Safe to use from
- * several threads; lock guards file and next_id. */
+ * atomically (or its row in the history store, when store is set); the
+ * file or row is removed whenever no fault is left. Safe to use from
+ * several threads; lock guards file, store and next_id. */
 struct fault_ledger {
     pthread_mutex_t lock;
     struct ledger_file file;
     char *dir;
+    struct store *store; /* owned; NULL keeps the ledger in state files under dir */
     char *experiment;   /* recorded with new entries; may be NULL */
     long next_id;
 };
@@ -139,6 +143,36 @@ void ledger_remove_stale_temp(const char *dir);
 /* Opens the ledger of this process in dir. Nothing is written until the
  * first fault is recorded. Returns 0 or -1 with err set. */
 int fault_ledger_open(struct fault_ledger *ledger, const char *dir, struct err *err);
+
+/* Keeps this run's ledger in the history store's ledger table instead of a
+ * state file, from now on. Takes ownership of store, which must be at the
+ * current schema version and is closed with the ledger. Call it before the
+ * first fault is recorded. */
+void fault_ledger_use_store(struct fault_ledger *ledger, struct store *store);
+
+/* The key of a run's row in the history store (caller frees):
+ * HOST/BOOT_ID/PID-STARTTICKS, unique across hosts and boots. */
+char *ledger_run_key(const struct ledger_run *run);
+
+/* Names a run's row in messages (caller frees): "STORE, run KEY". */
+char *ledger_store_path(struct store *store, const struct ledger_run *run);
+
+/* Writes a run's ledger to the history store, or deletes its row when it
+ * has no fault. Returns 0 or -1 with err set. */
+int ledger_store_save(struct store *store, const struct ledger_file *file, struct err *err);
+
+/* Reads every run's ledger from the history store. For each row, calls
+ * visit with the parsed file (path names the store and the run key; visit
+ * releases it), or with NULL and the parse error when the row is not
+ * valid. Returns the number of rows, or -1 with err set when the store
+ * cannot be read. */
+int ledger_store_each(struct store *store,
+                      void (*visit)(void *arg, struct ledger_file *file, const struct err *invalid),
+                      void *arg, struct err *err);
+
+/* Like ledger_find_faults, for the ledger rows of a history store. */
+int ledger_find_faults_store(struct store *store, struct ledger_file *found,
+                             enum ledger_liveness *liveness, struct err *err);
 
 /* Sets the experiment file recorded with the faults that follow (copied). */
 void fault_ledger_set_experiment(struct fault_ledger *ledger, const char *experiment);

@@ -41,18 +41,28 @@ static void sleep_ns(long long ns)
     }
 }
 
-/* Busy for load percent of each period, asleep for the rest, until the deadline. */
+static long long cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Uses load percent of one CPU in each period and sleeps for the rest, until
+ * the deadline. The busy part is counted in CPU time, not wall time, so a
+ * worker that other processes preempt still takes its share when it can. */
 static void cpu_loop(double load, long long deadline)
 {
     long long busy = (long long)(CPU_PERIOD_NS * load / 100.0);
     volatile unsigned long spin = 0;
 
     while (now_ns() < deadline) {
-        long long start = now_ns();
+        long long start = now_ns(), cpu_start = cpu_ns();
 
-        while (now_ns() - start < busy)
+        while (cpu_ns() - cpu_start < busy && now_ns() - start < CPU_PERIOD_NS)
             spin++;
-        if (busy < CPU_PERIOD_NS)
+        if (now_ns() - start < CPU_PERIOD_NS)
             sleep_ns(CPU_PERIOD_NS - (now_ns() - start));
     }
 }

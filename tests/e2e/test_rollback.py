@@ -371,12 +371,13 @@ def test_malformed_ledger_file_is_reported(aftershock, tmp_path, text, words):
 
 
 def test_unknown_fault_kind_is_reported(aftershock, tmp_path):
-    path = write_ledger(tmp_path, [{"kind": "fill", "path": "/tmp/x"}])
+    path = write_ledger(tmp_path, [{"kind": "disk", "path": "/tmp/x"}])
 
     result = aftershock("rollback")
 
     assert result.returncode == 2
-    assert "faults[0].kind 'fill' is unknown: expected pause or toxic" in result.stderr
+    assert "faults[0].kind 'disk' is unknown: expected pause, toxic, stress-worker or fill" \
+        in result.stderr
     assert path.exists()
 
 

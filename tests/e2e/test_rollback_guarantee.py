@@ -1,10 +1,12 @@
 """The rollback guarantee: a run that pauses a process, adds a toxic and fills a file, killed at a
 random moment while those faults are active, leaves none of them behind. After SIGKILL that takes
-one `aftershock rollback`; after SIGTERM or SIGINT the run undoes them itself."""
+one `aftershock rollback`; after SIGTERM or SIGINT the run undoes them itself. The ledger is
+checked both in state files (--no-record) and in the history store the run records in."""
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -17,9 +19,21 @@ TRIALS = 50
 FAULT_SECONDS = 2
 
 
+# How the run is started for each place the ledger can be kept.
+LEDGERS = {"files": ["--no-record"], "store": []}
+
+
 def ledger_files(tmp_path):
     folder = tmp_path / "reports" / ".ledger"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def store_rows(tmp_path):
+    store = tmp_path / "reports" / "chaos_history.db"
+    if not store.exists():
+        return []
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT run_key, kinds FROM chaos_fault_ledger").fetchall()
 
 
 def experiment(nginx_pid, api):
@@ -93,6 +107,7 @@ def assert_nothing_left(tmp_path, setup, context):
     assert toxics(proxy_server) == [], f"toxic left on the proxy ({context})"
     assert list((tmp_path / "disk").iterdir()) == [], f"fill file left ({context})"
     assert ledger_files(tmp_path) == [], f"ledger not empty ({context})"
+    assert store_rows(tmp_path) == [], f"ledger rows left in the store ({context})"
 
 
 def seeded_random():
@@ -101,34 +116,73 @@ def seeded_random():
     return random.Random(seed)
 
 
-def test_sigkill_then_rollback_undoes_all(aftershock, setup, tmp_path):
+@pytest.mark.parametrize("ledger", LEDGERS)
+def test_sigkill_then_rollback_undoes_all(aftershock, setup, tmp_path, ledger):
     rng = seeded_random()
     fill = tmp_path / "disk" / "fill.bin"
+    left_in_ledger = 0
 
     for trial in range(TRIALS):
         group = trial % 2 == 1
-        context = f"trial {trial}, group kill {group}"
-        proc = start_run(aftershock, ["--no-record"])
+        context = f"trial {trial}, group kill {group}, ledger in {ledger}"
+        proc = start_run(aftershock, LEDGERS[ledger])
         kill_at_random_moment(proc, setup, fill, rng, signal.SIGKILL, group)
         proc.wait(timeout=60)
+        left_in_ledger += len(ledger_files(tmp_path)) + len(store_rows(tmp_path))
 
         result = aftershock("rollback")
 
         assert result.returncode == 0, f"{context}: {result.stdout}{result.stderr}"
         assert_nothing_left(tmp_path, setup, context)
+    # Most kills land while faults are active, so rollback had work to do.
+    assert left_in_ledger >= TRIALS // 2
 
 
+@pytest.mark.parametrize("ledger", LEDGERS)
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
-def test_interrupted_run_undoes_all(aftershock, setup, tmp_path, signo):
+def test_interrupted_run_undoes_all(aftershock, setup, tmp_path, signo, ledger):
     rng = seeded_random()
     fill = tmp_path / "disk" / "fill.bin"
 
     for trial in range(TRIALS):
-        context = f"trial {trial}"
-        proc = start_run(aftershock, ["--no-record"])
+        context = f"trial {trial}, ledger in {ledger}"
+        proc = start_run(aftershock, LEDGERS[ledger])
         kill_at_random_moment(proc, setup, fill, rng, signo, group=False)
         _, err = proc.communicate(timeout=60)
 
         # A signal that arrives before the handlers are installed ends the run before any fault.
         assert proc.returncode in (128 + signo, -signo), f"{context}: {err}"
         assert_nothing_left(tmp_path, setup, context)
+
+
+def test_postgres_ledger_blocks_run_until_rollback(aftershock, setup, tmp_path, postgres_server,
+                                                  postgres_db):
+    fill = tmp_path / "disk" / "fill.bin"
+    nginx, proxy_server = setup
+    proc = start_run(aftershock, ["--db", postgres_db])
+    wait_all_applied(proc, nginx, proxy_server, fill)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    rows = postgres_server.psql(postgres_db, "SELECT run_pid, fault_count, kinds FROM "
+                                             "chaos_fault_ledger")
+
+    refused = aftershock("run", "--db", postgres_db, "faults.json")
+    default_rollback = aftershock("rollback")
+    rollback = aftershock("rollback", "--db", postgres_db)
+
+    assert rows.strip() == f"{proc.pid}|3|pause,toxic,fill"
+    assert refused.returncode == 3, refused.stderr
+    assert f"run pid {proc.pid}" in refused.stderr
+    assert "has ended without undoing them" in refused.stderr
+    assert "run 'aftershock rollback' with the same --db" in refused.stderr
+    assert default_rollback.returncode == 0, default_rollback.stderr
+    assert "is empty: nothing to roll back" in default_rollback.stdout
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert "removed fill file 'fill.bin'" in rollback.stdout
+    assert "removed toxic" in rollback.stdout
+    assert ledger_files(tmp_path) == []
+    assert process_state(nginx.pid) != "T"
+    assert toxics(proxy_server) == []
+    assert not fill.exists()
+    assert postgres_server.psql(postgres_db, "SELECT COUNT(*) FROM chaos_fault_ledger").strip() \
+        == "0"

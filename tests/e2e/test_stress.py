@@ -125,7 +125,7 @@ def test_cpu_workers_hold_load(aftershock, tmp_path):
     assert len(workers) == 2
     for pid, share in shares.items():
         # 50% of one CPU; the bounds allow for a busy 2-core machine.
-        assert 0.2 <= share <= 0.8, f"worker {pid} used {share:.2f} of a CPU"
+        assert 0.15 <= share <= 0.85, f"worker {pid} used {share:.2f} of a CPU"
     assert not any(alive(pid) for pid in workers)
     record = journal_output(tmp_path)
     assert record["status"] == "succeeded"
