@@ -129,10 +129,20 @@ int provider_process_run(const struct activity_env *env, json_t *provider, const
         spawn_result_release(&res);
         return -1;
     }
-    char *out_text = utf8_sanitize(res.out, strlen(res.out));
-    char *err_text = utf8_sanitize(res.err, strlen(res.err));
+    /* utf8_sanitize turns NUL bytes, like any invalid byte, into U+FFFD, so
+     * the text after a NUL is kept. A stream cut at PROCESS_CAPTURE_MAX is
+     * flagged, so a reader can tell a partial output from a whole one. */
+    char *out_text = utf8_sanitize(res.out, res.out_len);
+    char *err_text = utf8_sanitize(res.err, res.err_len);
     *output = json_pack("{s:i, s:s, s:s}", "status", res.exit_code, "stdout", out_text,
                         "stderr", err_text);
+    if (res.out_truncated)
+        json_object_set_new(*output, "stdout_truncated", json_true());
+    if (res.err_truncated)
+        json_object_set_new(*output, "stderr_truncated", json_true());
+    if (res.out_truncated || res.err_truncated)
+        log_warn("process", "output of '%s' was cut at %d bytes per stream", path,
+                    PROCESS_CAPTURE_MAX);
     free(out_text);
     free(err_text);
     spawn_result_release(&res);

@@ -202,6 +202,8 @@ int spawn_run(const struct spawn_opts *opts, struct spawn_result *res, struct er
     }
     if (opts->pid_out != NULL)
         *opts->pid_out = 0;
+    res->out_len = captures[0].buf.len;
+    res->err_len = captures[1].buf.len;
     res->out = strbuf_detach(&captures[0].buf);
     res->err = strbuf_detach(&captures[1].buf);
     res->out_truncated = captures[0].truncated;

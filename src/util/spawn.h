@@ -31,6 +31,8 @@ struct spawn_result {
     bool interrupted;   /* ended because *stop was set */
     char *out;          /* captured stdout, NUL-terminated, never NULL after success */
     char *err;          /* captured stderr, NUL-terminated, never NULL after success */
+    size_t out_len;     /* bytes in out, which may itself contain NUL bytes */
+    size_t err_len;     /* bytes in err */
     bool out_truncated;
     bool err_truncated;
     double duration;    /* seconds from start to exit */

@@ -467,3 +467,26 @@ def test_secret_masked_in_errors_and_logs(aftershock, app, tmp_path):
         assert secret not in text
         assert secret not in result.stdout
         assert secret not in result.stderr
+
+
+def test_process_output_after_nul_kept(aftershock, app, tmp_path):
+    method = [shell_action("nul", "printf 'before\\000after'")]
+    write_experiment(tmp_path / "exp.json", experiment(app.url, method))
+    result = aftershock("run", "exp.json")
+    assert result.returncode == 0, result.stderr
+    output = read_journal(tmp_path)["run"][0]["output"]
+    assert output["stdout"] == "before\ufffdafter"
+    assert "stdout_truncated" not in output
+
+
+def test_process_output_cut_is_flagged(aftershock, app, tmp_path):
+    method = [shell_action("long", "head -c 1100000 /dev/zero | tr '\\000' x; echo err >&2")]
+    write_experiment(tmp_path / "exp.json", experiment(app.url, method))
+    result = aftershock("run", "exp.json")
+    assert result.returncode == 0, result.stderr
+    output = read_journal(tmp_path)["run"][0]["output"]
+    assert len(output["stdout"]) == 1024 * 1024
+    assert output["stdout_truncated"] is True
+    assert output["stderr"] == "err\n"
+    assert "stderr_truncated" not in output
+    assert "was cut at 1048576 bytes" in result.stderr
