@@ -1,72 +1,20 @@
-/* The open-model sender: one thread drives every request through a libcurl
- * multi handle, scheduling each at start + i / rate.
+/* The open-model scheduler: one thread sends every request, each at
+ * start + i / rate, through a transport (see engine.h).
  *
  * Each pass of the loop, in order: queue the requests whose intended time
  * has come; fail as timeouts the queued requests that waited longer than
- * the timeout for a free connection; hand queued requests to free transfer
- * slots; let curl progress; record finished transfers; close the seconds
- * whose requests have all finished; sleep until the next intended time or
- * until curl has work. */
-#include <curl/curl.h>
-#include <errno.h>
+ * the timeout for a free connection; hand queued requests to idle
+ * connections; let the transport wait for progress, until the next
+ * intended time at most, and record finished requests; close the seconds
+ * whose requests have all finished. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "traffic/histogram.h"
-#include "traffic/traffic.h"
+#include "traffic/engine.h"
 #include "util/log.h"
 #include "util/timeutil.h"
-
-/* One transfer slot; an easy handle is reused so its connection stays open. */
-struct slot {
-    CURL *easy;
-    double intended;     /* monotonic time the request was meant to be sent */
-    size_t second;
-    char error[CURL_ERROR_SIZE];
-};
-
-/* Counts for one second of intended send times. Invariant: pending is the
- * number of its requests queued or in flight; hist is NULL once the second
- * is closed and its journal entry written. */
-struct second {
-    uint64_t sent, succeeded;
-    uint64_t failed[TRAFFIC_FAIL_KINDS];
-    uint64_t pending;
-    struct histogram *hist;
-};
-
-/* Intended send times waiting for a free slot, oldest first (a ring). */
-struct backlog {
-    double *times;
-    size_t *seconds;
-    size_t head, count, cap;
-};
-
-struct engine {
-    const struct traffic_spec *spec;
-    CURLM *multi;
-    struct curl_slist *headers;
-    struct slot *slots;
-    struct slot **free_slots;
-    int n_free;
-    struct backlog backlog;
-    size_t max_backlog;
-    struct second *seconds;
-    size_t n_seconds, cap_seconds, first_open;
-    double t0;
-    struct histogram total, lag;
-    uint64_t sent, succeeded, failed[TRAFFIC_FAIL_KINDS];
-    json_t *timeline;
-    json_t *errors;      /* first message of each failure kind */
-};
-
-static size_t discard_body(char *data, size_t size, size_t n, void *user)
-{
-    (void)data;
-    (void)user;
-    return size * n;
-}
 
 static void backlog_push(struct backlog *b, double t, size_t second)
 {
@@ -143,19 +91,20 @@ static void second_close(struct engine *e, size_t index)
     s->hist = NULL;
 }
 
-/* Closes, in order, the seconds that are over and have nothing pending. */
-static void close_seconds(struct engine *e, double now, bool all)
+/* Closes, in order, the seconds whose requests were all queued (every one
+ * when all is true) and have all finished. */
+static void close_seconds(struct engine *e, bool all)
 {
     while (e->first_open < e->n_seconds) {
         struct second *s = &e->seconds[e->first_open];
-        bool over = all || now >= e->t0 + (double)(e->first_open + 1);
+        bool over = all || (double)(e->first_open + 1) <= e->next_offset;
         if (!over || s->pending > 0)
             break;
         second_close(e, e->first_open++);
     }
 }
 
-static void record(struct engine *e, size_t second, double intended, double now, int failure,
+void engine_record(struct engine *e, size_t second, double intended, double now, int failure,
                    const char *message)
 {
     struct second *s = &e->seconds[second];
@@ -176,127 +125,12 @@ static void record(struct engine *e, size_t second, double intended, double now,
     histogram_record(&e->total, us);
 }
 
-static bool status_expected(const struct traffic_spec *spec, long status)
-{
-    if (spec->n_statuses == 0)
-        return status >= 100 && status < 400;
-    for (int i = 0; i < spec->n_statuses; i++) {
-        if (spec->statuses[i] == status)
-            return true;
-    }
-    return false;
-}
-
-/* Maps a finished transfer to a failure kind, or -1 for a success. */
-static int classify(const struct engine *e, CURL *easy, CURLcode rc)
-{
-    long status = 0, os_errno = 0;
-
-    switch (rc) {
-    case CURLE_OK:
-        if (e->spec->kind == TRAFFIC_TCP)
-            return -1;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        return status_expected(e->spec, status) ? -1 : TRAFFIC_FAIL_BAD_STATUS;
-    case CURLE_OPERATION_TIMEDOUT:
-        return TRAFFIC_FAIL_TIMEOUT;
-    case CURLE_COULDNT_CONNECT:
-        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno == ETIMEDOUT)
-            return TRAFFIC_FAIL_TIMEOUT;
-        return os_errno == ECONNREFUSED || os_errno == 0 ? TRAFFIC_FAIL_REFUSED
-                                                         : TRAFFIC_FAIL_OTHER;
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-        return TRAFFIC_FAIL_RESET;
-    default:
-        return TRAFFIC_FAIL_OTHER;
-    }
-}
-
-static int slots_init(struct engine *e, struct err *err)
-{
-    const struct traffic_spec *spec = e->spec;
-
-    for (size_t i = 0; spec->headers != NULL && spec->headers[i] != NULL; i++)
-        e->headers = curl_slist_append(e->headers, spec->headers[i]);
-    e->slots = calloc((size_t)spec->connections, sizeof(struct slot));
-    e->free_slots = calloc((size_t)spec->connections, sizeof(struct slot *));
-    if (e->slots == NULL || e->free_slots == NULL)
-        abort();
-    for (int i = 0; i < spec->connections; i++) {
-        CURL *easy = curl_easy_init();
-        if (easy == NULL)
-            return err_set(err, "cannot create a transfer for the traffic");
-        e->slots[i].easy = easy;
-        curl_easy_setopt(easy, CURLOPT_URL, spec->connect_url);
-        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy, CURLOPT_PRIVATE, &e->slots[i]);
-        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, e->slots[i].error);
-        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, spec->verify_tls ? 1L : 0L);
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, spec->verify_tls ? 2L : 0L);
-        if (spec->kind == TRAFFIC_TCP) {
-            curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
-            curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-            curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-        } else {
-            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, spec->method);
-            if (strcmp(spec->method, "HEAD") == 0)
-                curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-            if (spec->body != NULL)
-                curl_easy_setopt(easy, CURLOPT_POSTFIELDS, spec->body);
-            curl_easy_setopt(easy, CURLOPT_HTTPHEADER, e->headers);
-        }
-        e->free_slots[e->n_free++] = &e->slots[i];
-    }
-    return 0;
-}
-
-/* Hands a queued request to a free slot. */
-static void start_request(struct engine *e, double now)
-{
-    struct slot *slot = e->free_slots[--e->n_free];
-    double remaining;
-    long ms;
-
-    backlog_pop(&e->backlog, &slot->intended, &slot->second);
-    remaining = e->spec->timeout - (now - slot->intended);
-    ms = (long)ceil(remaining * 1000.0);
-    slot->error[0] = '\0';
-    curl_easy_setopt(slot->easy, CURLOPT_TIMEOUT_MS, ms > 1 ? ms : 1L);
-    histogram_record(&e->lag, now > slot->intended ? (uint64_t)((now - slot->intended) * 1e6) : 0);
-    curl_multi_add_handle(e->multi, slot->easy);
-}
-
-static void collect_done(struct engine *e)
-{
-    CURLMsg *msg;
-    int left;
-
-    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
-        struct slot *slot = NULL;
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode rc = msg->data.result;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&slot);
-        int failure = classify(e, easy, rc);
-        curl_multi_remove_handle(e->multi, easy);
-        record(e, slot->second, slot->intended, time_monotonic(), failure,
-               failure < 0 ? NULL : slot->error[0] ? slot->error : curl_easy_strerror(rc));
-        e->free_slots[e->n_free++] = slot;
-    }
-}
-
 /* Queues every request whose intended time has come. */
 static void schedule(struct engine *e, double now, uint64_t *n_sched)
 {
     for (;;) {
         double offset = (double)*n_sched / e->spec->rate;
-        if (e->t0 + offset > now || (e->spec->duration > 0 && offset >= e->spec->duration))
+        if (e->t0 + offset > now || (e->spec->duration > 0 && offset >= e->spec->duration - 1e-9))
             break;
         size_t index = (size_t)offset;
         struct second *s = second_at(e, index);
@@ -306,6 +140,7 @@ static void schedule(struct engine *e, double now, uint64_t *n_sched)
         backlog_push(&e->backlog, e->t0 + offset, index);
         (*n_sched)++;
     }
+    e->next_offset = (double)*n_sched / e->spec->rate;
     if (e->backlog.count > e->max_backlog)
         e->max_backlog = e->backlog.count;
 }
@@ -317,8 +152,20 @@ static void expire_backlog(struct engine *e, double now)
         double t;
         size_t second;
         backlog_pop(&e->backlog, &t, &second);
-        record(e, second, t, now, TRAFFIC_FAIL_TIMEOUT,
+        engine_record(e, second, t, now, TRAFFIC_FAIL_TIMEOUT,
                "no free connection within the timeout (raise connections)");
+    }
+}
+
+/* Hands queued requests to idle connections. */
+static void start_queued(struct engine *e, double now)
+{
+    while (e->backlog.count > 0 && e->idle > 0) {
+        double t;
+        size_t second;
+        backlog_pop(&e->backlog, &t, &second);
+        engine_record_lag(e, t, now);
+        e->transport->start(e, t, second, now);
     }
 }
 
@@ -326,30 +173,27 @@ static void loop(struct engine *e, volatile sig_atomic_t *stop)
 {
     uint64_t n_sched = 0;
     bool stopping = false;
-    int running = 0;
 
     for (;;) {
         double now = time_monotonic();
-        if ((stop != NULL && *stop) ||
-            (e->spec->duration > 0 && now - e->t0 >= e->spec->duration))
+        if (stop != NULL && *stop)
             stopping = true;
         if (!stopping)
             schedule(e, now, &n_sched);
+        /* With a duration, sending ends once every request of it is queued. */
+        if (e->spec->duration > 0 && (double)n_sched / e->spec->rate >= e->spec->duration - 1e-9)
+            stopping = true;
         expire_backlog(e, now);
-        while (e->backlog.count > 0 && e->n_free > 0)
-            start_request(e, now);
-        curl_multi_perform(e->multi, &running);
-        collect_done(e);
-        close_seconds(e, time_monotonic(), false);
-        if (stopping && e->backlog.count == 0 && e->n_free == e->spec->connections)
+        start_queued(e, now);
+        if (stopping && e->backlog.count == 0 && e->idle == e->spec->connections)
             break;
 
         double next = stopping ? now + 0.05 : e->t0 + (double)n_sched / e->spec->rate;
         double wait = next - time_monotonic();
         if (wait > 0.05)
             wait = 0.05;
-        if (wait > 0)
-            curl_multi_poll(e->multi, NULL, 0, (int)ceil(wait * 1000.0), NULL);
+        e->transport->wait(e, wait > 0 ? (int)ceil(wait * 1000.0) : 0);
+        close_seconds(e, stopping);
     }
 }
 
@@ -374,22 +218,31 @@ static json_t *result_json(struct engine *e, double wall0, double elapsed)
 
 static void engine_release(struct engine *e)
 {
-    for (int i = 0; e->slots != NULL && i < e->spec->connections; i++) {
-        if (e->slots[i].easy != NULL)
-            curl_easy_cleanup(e->slots[i].easy);
-    }
-    if (e->multi != NULL)
-        curl_multi_cleanup(e->multi);
-    curl_slist_free_all(e->headers);
+    if (e->transport != NULL)
+        e->transport->release(e);
     for (size_t i = 0; i < e->n_seconds; i++)
         free(e->seconds[i].hist);
     free(e->seconds);
-    free(e->slots);
-    free(e->free_slots);
     free(e->backlog.times);
     free(e->backlog.seconds);
     json_decref(e->timeline);
     json_decref(e->errors);
+}
+
+void engine_record_lag(struct engine *e, double intended, double now)
+{
+    histogram_record(&e->lag, now > intended ? (uint64_t)((now - intended) * 1e6) : 0);
+}
+
+bool traffic_status_expected(const struct traffic_spec *spec, long status)
+{
+    if (spec->n_statuses == 0)
+        return status >= 100 && status < 400;
+    for (int i = 0; i < spec->n_statuses; i++) {
+        if (spec->statuses[i] == status)
+            return true;
+    }
+    return false;
 }
 
 json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop,
@@ -405,13 +258,9 @@ json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop
     e.errors = json_object();
     histogram_init(&e.total);
     histogram_init(&e.lag);
-    e.multi = curl_multi_init();
-    if (e.multi == NULL) {
-        err_set(err, "cannot start the traffic: curl_multi_init failed");
-        goto cleanup;
-    }
-    curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)spec->connections);
-    if (slots_init(&e, err) != 0)
+    /* Plain HTTP and TCP go through raw sockets, which cost a third of libcurl's CPU. */
+    e.transport = strncasecmp(spec->url, "https://", 8) == 0 ? &transport_curl : &transport_raw;
+    if (e.transport->init(&e, err) != 0)
         goto cleanup;
 
     log_info("traffic", "start url=%s rate=%g duration=%g connections=%d", spec->url,
@@ -420,7 +269,7 @@ json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop
     e.t0 = time_monotonic();
     loop(&e, stop);
     double elapsed = time_monotonic() - e.t0;
-    close_seconds(&e, time_monotonic(), true);
+    close_seconds(&e, true);
     log_info("traffic", "stop url=%s sent=%llu succeeded=%llu", spec->url,
              (unsigned long long)e.sent, (unsigned long long)e.succeeded);
     result = result_json(&e, wall0, elapsed);
