@@ -31,7 +31,7 @@ struct check_result {
     struct string_list changes;
 };
 
-/* What the checks run on. */
+/* Settings of one run of the checks. */
 struct check_options {
     const struct project_config *cfg;
     bool fix;

@@ -13,7 +13,7 @@
 #include "util/strbuf.h"
 
 /* First comment line of every hook this module writes, so a later
- * --install-hook knows the hook is its own and may replace it. */
+ * --install-hook recognizes the hook as its own and may replace it. */
 #define HOOK_MARKER "# aftershock pre-push hook"
 
 #define CHAINED_SUFFIX ".chained"

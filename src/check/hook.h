@@ -13,9 +13,9 @@ struct hook_result {
 
 /* Writes the pre-push hook of the repository at root, which runs self
  * (or `aftershock` from PATH when self is gone) with `check`. A hook that
- * aftershock did not write is kept: without force nothing is written and 1
- * is returned; with force it is renamed to pre-push.chained and the new
- * hook runs it first. Returns 0, 1, or -1 with err set. */
+ * aftershock did not write is kept. Without force nothing is written and 1
+ * is returned. With force that hook is renamed to pre-push.chained, and the
+ * new hook runs it first. Returns 0, 1, or -1 with err set. */
 int hook_install(const char *root, const char *self, bool force, struct hook_result *out,
                  struct err *err);
 

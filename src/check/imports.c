@@ -26,6 +26,41 @@ static char *first_line(const char *text)
     return strbuf_detach(&line);
 }
 
+/* Returns the first error or error-severity finding in the JSON output of
+ * `deps`, as "path:line: message", else the first line of the output
+ * (caller frees). */
+static char *first_error(const char *output)
+{
+    json_t *doc = json_loads(output, 0, NULL);
+    json_t *item, *error = json_array_get(json_object_get(doc, "errors"), 0);
+    size_t i;
+    struct strbuf line = STRBUF_INIT;
+
+    if (doc == NULL)
+        return first_line(output);
+    if (json_is_string(error))
+        strbuf_addstr(&line, json_string_value(error));
+    else if (json_is_string(json_object_get(error, "message")))
+        strbuf_addstr(&line, json_string_value(json_object_get(error, "message")));
+    json_array_foreach(json_object_get(doc, "findings"), i, item) {
+        const char *severity = json_string_value(json_object_get(item, "severity"));
+        const char *message = json_string_value(json_object_get(item, "message"));
+        if (line.len > 0 || severity == NULL || strcmp(severity, "error") != 0 || message == NULL)
+            continue;
+        strbuf_addf(&line, "%s:%lld: %s",
+                    json_string_value(json_object_get(item, "path")) != NULL
+                        ? json_string_value(json_object_get(item, "path"))
+                        : "?",
+                    (long long)json_integer_value(json_object_get(item, "line")), message);
+    }
+    json_decref(doc);
+    if (line.len == 0) {
+        strbuf_release(&line);
+        return first_line(output);
+    }
+    return strbuf_detach(&line);
+}
+
 static const char *string_field(const json_t *obj, const char *const *names)
 {
     for (size_t i = 0; names[i] != NULL; i++) {
@@ -36,45 +71,64 @@ static const char *string_field(const json_t *obj, const char *const *names)
     return NULL;
 }
 
+/* Appends name to a comma-separated list unless it is there already. */
+static void add_name(struct strbuf *names, const char *name)
+{
+    struct strbuf quoted = STRBUF_INIT;
+
+    strbuf_addf(&quoted, "'%s'", name);
+    if (strstr(strbuf_str(names), strbuf_str(&quoted)) == NULL)
+        strbuf_addf(names, "%s%s", names->len > 0 ? ", " : "", strbuf_str(&quoted));
+    strbuf_release(&quoted);
+}
+
+/* True for a finding about an import that no requirements file declares:
+ * code DEP001, or a code or kind that says "missing". */
 static bool is_missing_finding(const json_t *finding)
 {
     static const char *const kinds[] = { "code", "kind", "type", NULL };
     const char *kind = string_field(finding, kinds);
 
-    return kind != NULL && strcasestr(kind, "missing") != NULL;
+    return kind != NULL && (strcmp(kind, "DEP001") == 0 || strcasestr(kind, "missing") != NULL);
 }
 
-/* Adds one problem per missing import listed in the JSON output of
- * `deps --format json`: a "missing" list, or "findings" whose code or
- * kind names a missing import. Returns how many were found. */
-static size_t add_missing(struct check_result *r, const char *output)
+/* Adds one problem per undeclared import in the JSON output of
+ * `deps --format json`: its DEP001 findings with file and line, or else
+ * its "missing" list. Returns how many were found. */
+static size_t add_missing(struct check_result *r, const char *output, struct strbuf *names)
 {
-    static const char *const module_keys[] = { "module", "name", "import", "distribution", NULL };
-    static const char *const file_keys[] = { "path", "file", NULL };
+    static const char *const module_keys[] = { "module", "distribution", "name", NULL };
+    static const char *const distribution_keys[] = { "distribution", "module", "name", NULL };
     json_t *doc = json_loads(output, 0, NULL);
-    json_t *list, *item;
+    json_t *item;
     size_t i, found = 0;
 
     if (doc == NULL)
         return 0;
-    list = json_object_get(doc, "missing");
-    if (!json_is_array(list))
-        list = json_object_get(doc, "findings");
-    json_array_foreach(list, i, item) {
-        const char *module = json_is_string(item) ? json_string_value(item)
-                                                  : string_field(item, module_keys);
-        const char *file = string_field(item, file_keys);
-        json_t *line = json_object_get(item, "line");
+    json_array_foreach(json_object_get(doc, "findings"), i, item) {
+        const char *path = json_string_value(json_object_get(item, "path"));
+        const char *message = json_string_value(json_object_get(item, "message"));
+        const char *module = string_field(item, module_keys);
 
-        if (module == NULL || (json_is_object(item) && list != json_object_get(doc, "missing") &&
-                               !is_missing_finding(item)))
+        if (!is_missing_finding(item) || module == NULL)
             continue;
         found++;
-        if (file != NULL && json_is_integer(line))
-            result_problem(r, "%s:%lld: '%s' is imported but not declared", file,
-                           (long long)json_integer_value(line), module);
-        else
-            result_problem(r, "'%s' is imported but not declared", module);
+        add_name(names, string_field(item, distribution_keys));
+        result_problem(r, "%s:%lld:%lld: %s", path != NULL ? path : "?",
+                       (long long)json_integer_value(json_object_get(item, "line")),
+                       (long long)json_integer_value(json_object_get(item, "column")),
+                       message != NULL ? message : module);
+    }
+    if (found == 0) {
+        json_array_foreach(json_object_get(doc, "missing"), i, item) {
+            const char *name = json_is_string(item) ? json_string_value(item)
+                                                    : string_field(item, module_keys);
+            if (name == NULL)
+                continue;
+            found++;
+            add_name(names, name);
+            result_problem(r, "'%s' is imported but not declared", name);
+        }
     }
     json_decref(doc);
     return found;
@@ -112,7 +166,7 @@ static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
         return -1;
     }
     if (res->exit_code != 0 && res->exit_code != 1) {
-        char *line = first_line(res->err[0] != '\0' ? res->err : res->out);
+        char *line = res->err[0] != '\0' ? first_line(res->err) : first_error(res->out);
         result_fail(r, "run 'aftershock deps' by hand and correct what it reports",
                     "could not run: 'aftershock deps' exited with code %d: %s", res->exit_code,
                     line);
@@ -123,8 +177,32 @@ static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
     return 0;
 }
 
+/* Runs `deps --fix`, then `deps` again. Returns 0 when nothing is missing
+ * any more; the problems then become one change. */
+static int fix_imports(struct check_state *st, struct check_result *r, const char *names)
+{
+    struct spawn_result res;
+    int rc;
+
+    if (run_deps(st, true, &res, r) != 0)
+        return -1;
+    spawn_result_release(&res);
+    if (run_deps(st, false, &res, r) != 0)
+        return -1;
+    rc = res.exit_code == 0 ? 0 : -1;
+    spawn_result_release(&res);
+    if (rc != 0)
+        return -1;
+    for (size_t i = 0; i < r->problems.count; i++)
+        free(r->problems.items[i]);
+    r->problems.count = 0;
+    result_change(r, "added %s to the requirements file", names[0] ? names : "the missing imports");
+    return 0;
+}
+
 void check_imports(struct check_state *st, struct check_result *r)
 {
+    struct strbuf names = STRBUF_INIT;
     struct spawn_result res;
     size_t missing;
 
@@ -135,29 +213,17 @@ void check_imports(struct check_state *st, struct check_result *r)
         result_pass(r, "every Python import is declared");
         return;
     }
-    missing = add_missing(r, res.out);
+    missing = add_missing(r, res.out, &names);
     spawn_result_release(&res);
 
-    if (st->opts->fix) {
-        if (run_deps(st, true, &res, r) != 0)
-            return;
-        spawn_result_release(&res);
-        if (run_deps(st, false, &res, r) != 0)
-            return;
-        if (res.exit_code == 0) {
-            for (size_t i = 0; i < r->problems.count; i++)
-                result_change(r, "declared: %s", r->problems.items[i]);
-            for (size_t i = 0; i < r->problems.count; i++)
-                free(r->problems.items[i]);
-            r->problems.count = 0;
-            if (r->changes.count == 0)
-                result_change(r, "'aftershock deps --fix' declared the missing imports");
-            spawn_result_release(&res);
-            result_pass(r, "declared %zu missing import%s", missing > 0 ? missing : 1,
-                        missing == 1 ? "" : "s");
-            return;
-        }
-        spawn_result_release(&res);
+    if (st->opts->fix && fix_imports(st, r, strbuf_str(&names)) == 0) {
+        result_pass(r, "declared %s", strbuf_str(&names));
+        strbuf_release(&names);
+        return;
+    }
+    if (r->status == CHECK_FAILED) {
+        strbuf_release(&names);
+        return;
     }
     if (missing == 0)
         result_problem(r, "'aftershock deps' exited with code 1 and listed no missing import "
@@ -166,4 +232,5 @@ void check_imports(struct check_state *st, struct check_result *r)
                    "requirements file",
                 "%zu Python import%s not declared: %s", missing, missing == 1 ? " is" : "s are",
                 r->problems.count > 0 ? r->problems.items[0] : "");
+    strbuf_release(&names);
 }

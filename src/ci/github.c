@@ -64,7 +64,7 @@ static double retry_wait(const struct github_client *client, const struct http_r
     return wait > GITHUB_MAX_RETRY_WAIT ? GITHUB_MAX_RETRY_WAIT : wait;
 }
 
-/* What to check for an answer that retrying does not change. */
+/* Returns what to check after a response that a retry would not change. */
 static const char *rejection_hint(long status)
 {
     switch (status) {
@@ -146,7 +146,7 @@ enum github_outcome github_request(const struct github_client *client, const cha
             char *message = error_message(&res);
             bool transient = res.status >= 500 || is_rate_limited(&res);
 
-            log_warn("ci", "request answered method=%s path=%s status=%ld attempt=%d", method,
+            log_warn("ci", "request failed method=%s path=%s status=%ld attempt=%d", method,
                      path, res.status, attempt + 1);
             if (transient)
                 err_set(err, "GitHub API answered %ld to %s %s%s%s after %d attempt%s",

@@ -12,7 +12,7 @@
 /* Label of the issues `ci summary --issue-after` opens. */
 #define GITHUB_ISSUE_LABEL "chaos-validation"
 
-/* Longest wait honoured from a Retry-After or rate-limit reset header, in seconds. */
+/* Maximum wait taken from a Retry-After or rate-limit reset header, in seconds. */
 #define GITHUB_MAX_RETRY_WAIT 120.0
 
 /* Connection settings. token is never printed: messages name the method,
@@ -26,16 +26,16 @@ struct github_client {
     double timeout;        /* seconds per request */
 };
 
-/* How a request ended. */
+/* Outcome of a request. */
 enum github_outcome {
     GITHUB_OK,        /* 2xx */
     GITHUB_REJECTED,  /* 401, 403 (not rate limited), 404 or 422: retrying does not help */
-    GITHUB_FAILED,    /* no answer, or 5xx and rate limits after every retry */
+    GITHUB_FAILED,    /* no response, or 5xx and rate limits after every retry */
 };
 
 /* Sends one request to api_url + path with body (may be NULL) as JSON.
- * Retries 5xx answers, 429 and 403 answers that say the rate limit is
- * exhausted, and transport errors, waiting retry_delay * 2^n seconds or as
+ * Retries 5xx responses, 429, a 403 that reports an exhausted rate limit,
+ * and transport errors, waiting retry_delay * 2^n seconds or as
  * long as Retry-After or x-ratelimit-reset ask (at most
  * GITHUB_MAX_RETRY_WAIT). *response gets the parsed body of a 2xx answer
  * (NULL when empty; may be NULL). err gets a message with what to check
@@ -45,7 +45,7 @@ enum github_outcome github_request(const struct github_client *client, const cha
                                    struct err *err);
 
 /* Creates or updates the one comment on issue or pull request number whose
- * body contains marker. *updated tells which. */
+ * body contains marker. *updated is true when it existed. */
 enum github_outcome github_upsert_comment(const struct github_client *client, long number,
                                           const char *marker, const char *body, bool *updated,
                                           struct err *err);
@@ -66,7 +66,7 @@ enum github_outcome github_comment(const struct github_client *client, long numb
 enum github_outcome github_close_issue(const struct github_client *client, long number,
                                        const char *comment, struct err *err);
 
-/* What `ci summary` needs from the event of a GitHub Actions run. */
+/* Fields `ci summary` reads from the event of a GitHub Actions run. */
 struct github_event {
     long pull_request;        /* pull request number, 0 when the event has none */
     char default_branch[256]; /* repository.default_branch, "" when absent */

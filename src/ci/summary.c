@@ -109,7 +109,10 @@ int ci_summary_add_verify(struct ci_summary *s, json_t *verify, struct err *err)
         json_t *objective;
 
         if (e == NULL) {
-            e = add_experiment(s, title != NULL ? title : journal != NULL ? journal : "?");
+            const char *name = title;
+            if (name == NULL)
+                name = journal != NULL ? journal : "?";
+            e = add_experiment(s, name);
             e->journal_path = xstrdup(journal);
         }
         if (json_is_array(objectives)) {

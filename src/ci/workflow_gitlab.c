@@ -3,7 +3,7 @@
 
 /* "@EXPERIMENTS@" is replaced as in the GitHub workflow. GitLab keeps
  * schedules in the project settings, not in this file, so the weekly run
- * is a schedule the project adds (docs/ci.md says how). */
+ * is a schedule the project adds (docs/ci.md describes it). */
 const char ci_gitlab_template[] =
     "# Chaos validation with self-healing, written by 'aftershock ci init --provider gitlab'.\n"
     "# Stages: dependency, config, chaos (under heal), resilience, report, summary.\n"

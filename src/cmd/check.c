@@ -90,7 +90,11 @@ static const char *status_word(enum check_status status)
 
 static const char *status_color(enum check_status status)
 {
-    return status == CHECK_FAILED ? "red" : status == CHECK_NOT_RUN ? "yellow" : "green";
+    if (status == CHECK_FAILED)
+        return "red";
+    if (status == CHECK_NOT_RUN)
+        return "yellow";
+    return "green";
 }
 
 /* One line per check, then the problems and changes of each, indented. */

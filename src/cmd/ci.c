@@ -89,7 +89,9 @@ static int ci_init(const struct command_args *args)
     }
     free(path);
     project_config_free(&cfg);
-    return rc == 0 ? EXIT_OK : rc > 0 ? EXIT_USAGE : EXIT_RUNFAIL;
+    if (rc > 0)
+        return EXIT_USAGE;
+    return rc == 0 ? EXIT_OK : EXIT_RUNFAIL;
 }
 
 static int ci_summary(const struct command_args *args)

@@ -1,4 +1,4 @@
-"""A stand-in for the GitHub REST API on 127.0.0.1 that records every request and answers from
+"""A stand-in for the GitHub REST API on 127.0.0.1 that records every request and responds from
 a table the test fills, for `aftershock ci summary --comment` and `--issue-after`."""
 import json
 import threading
@@ -19,8 +19,8 @@ class Recorded:
 
 
 class FakeGitHub:
-    """Answers come from routes: (method, path) -> list of (status, headers, body); the last
-    answer of a list repeats. Unrouted requests get 599 so a test sees them."""
+    """Responses come from routes: (method, path) -> list of (status, headers, body); the last
+    response of a list repeats. Unrouted requests get 599 so a test sees them."""
 
     def __init__(self):
         self.requests = []

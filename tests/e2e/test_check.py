@@ -200,7 +200,7 @@ def test_text_output_one_line_per_check(repo, aftershock):
 def test_one_problem_found_then_fixed(repo, aftershock, plant):
     check_id, fixable, text = plant(repo)
     if check_id == 3 and not deps_built(aftershock):
-        # Until `deps` is built, check 3 must fail and say it could not run.
+        # Until `deps` is built, check 3 must fail and report that it could not run.
         proc = aftershock("check", "--json", "--only", "3")
         checks, _ = results(proc)
         assert proc.returncode == 1
@@ -345,11 +345,16 @@ def test_broken_workflow_is_not_overwritten(repo, aftershock):
 
 
 def test_deps_failure_is_reported(repo, aftershock):
-    if deps_built(aftershock):
-        pytest.skip("deps is built; this case covers the command failing to run")
-    proc = aftershock("check", "--only", "3")
+    # A requirements file that includes a missing file makes `deps` exit 2 (or, before deps
+    # is built, the command itself fails): check 3 must fail with the reason, never pass.
+    (repo / "requirements.txt").write_text("-r does-not-exist.txt\n")
+    proc = aftershock("check", "--json", "--only", "3")
+    checks, _ = results(proc)
     assert proc.returncode == 1
-    assert "could not run" in proc.stdout
+    assert checks[3]["status"] == "failed"
+    assert "could not run" in checks[3]["reason"]
+    if deps_built(aftershock):
+        assert "does-not-exist.txt" in checks[3]["reason"]
 
 
 def test_only_and_skip_select_checks(repo, aftershock):
