@@ -198,3 +198,52 @@ def test_invalid_traffic_provider_is_refused(aftershock, tmp_path):
     result, journal = run_experiment(aftershock, tmp_path, experiment)
     assert result.returncode == 2
     assert "'rate' is -1" in result.stderr
+
+
+def test_https_traffic_through_libcurl(aftershock, tmp_path):
+    """HTTPS goes through libcurl: against nginx with a self-signed certificate, verify_tls
+    false succeeds and the default (verify) fails every request."""
+    root = tmp_path / "tls"
+    (root / "html").mkdir(parents=True)
+    (root / "logs").mkdir()
+    (root / "html" / "index.html").write_text("secure\n")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", root / "key.pem", "-out",
+                    root / "cert.pem"], check=True, capture_output=True, timeout=60)
+    port = free_port()
+    conf = root / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {root}/logs/error.log;
+pid {root}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/b; proxy_temp_path {root}/p; fastcgi_temp_path {root}/f;
+    uwsgi_temp_path {root}/u; scgi_temp_path {root}/s;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {root}/cert.pem;
+        ssl_certificate_key {root}/key.pem;
+        root {root}/html;
+    }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-p", str(root), "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        url = f"https://127.0.0.1:{port}/index.html"
+        experiment = {"title": "tls", "description": "d",
+                      "method": [traffic_activity(url, rate=20, duration=1, verify_tls=False),
+                                 dict(traffic_activity(url, rate=20, duration=1),
+                                      name="verified")]}
+        result, journal = run_experiment(aftershock, tmp_path, experiment)
+        insecure, verified = journal["run"][0]["output"], journal["run"][1]["output"]
+        assert insecure["succeeded"] == 20
+        assert verified["succeeded"] == 0 and verified["failed"]["other"] == 20
+        assert "certificate" in verified["errors"]["other"].lower()
+    finally:
+        stop_process(proc)
