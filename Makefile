@@ -48,6 +48,7 @@ bench: build
 	bench/proxy --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/report
 	bench/check --bin $(CURDIR)/$(BUILD)/aftershock
+	bench/traffic --bin $(CURDIR)/$(BUILD)/aftershock
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
