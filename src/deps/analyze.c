@@ -102,7 +102,7 @@ static void find_candidates(const struct installed *inst, const char *top,
     c->count = 0;
     c->installed = provider != NULL;
     if (provider != NULL)
-        c->names[c->count++] = provider->name;
+        c->names[c->count++] = installed_display_name((struct installed_dist *)provider);
     if (known != NULL)
         c->names[c->count++] = known;
     c->names[c->count++] = top;

@@ -32,6 +32,8 @@ size_t distmap_known_count(void);
 /* One installed distribution. */
 struct installed_dist {
     char *name;        /* as its metadata folder spells it */
+    char *meta_dir;    /* the .dist-info or .egg-info folder, or NULL */
+    char *display;     /* Name: from METADATA, read on first use by installed_display_name */
     char *normalized;  /* PEP 503 form */
     char *version;     /* "" when unknown */
     char **imports;    /* top-level import names it provides */
@@ -64,6 +66,10 @@ const struct installed_dist *installed_provider(const struct installed *inst, co
 /* The installed distribution with normalised name, or NULL. */
 const struct installed_dist *installed_find(const struct installed *inst,
                                             const char *normalized);
+
+/* The distribution's name as its METADATA (or PKG-INFO) spells it, falling
+ * back to the folder's spelling. Reads the file once. */
+const char *installed_display_name(struct installed_dist *dist);
 
 void installed_release(struct installed *inst);
 

@@ -205,6 +205,7 @@ static void read_site_dir(struct installed *inst, const char *dir, struct strset
         strset_add(seen, normal);
         installed_add(inst, name, version, NULL);
         dist = &inst->dists[inst->count - 1];
+        dist->meta_dir = strdup(strbuf_str(&meta));
         if (!read_top_level(dist, strbuf_str(&meta)))
             read_record(dist, strbuf_str(&meta));
     }
@@ -241,6 +242,48 @@ int installed_load(const char *python, struct installed *out, struct err *err)
     return 0;
 }
 
+const char *installed_display_name(struct installed_dist *dist)
+{
+    static const char *const files[] = { "METADATA", "PKG-INFO" };
+
+    if (dist->display != NULL)
+        return dist->display;
+    for (size_t i = 0; dist->meta_dir != NULL && i < 2 && dist->display == NULL; i++) {
+        struct strbuf path = STRBUF_INIT;
+        struct err err;
+        size_t len;
+        char *text;
+
+        strbuf_addf(&path, "%s/%s", dist->meta_dir, files[i]);
+        text = fs_read_file(strbuf_str(&path), MAX_METADATA_SIZE, &len, &err);
+        strbuf_release(&path);
+        if (text == NULL)
+            continue;
+        /* The headers end at the first blank line; "Name:" is among them. */
+        for (char *line = text; *line != '\0' && *line != '\n';) {
+            size_t n = strcspn(line, "\r\n");
+
+            if (strncmp(line, "Name:", 5) == 0) {
+                char *value = line + 5;
+
+                while (*value == ' ' || *value == '\t')
+                    value++;
+                dist->display = strndup(value, n - (size_t)(value - line));
+                break;
+            }
+            line += n;
+            if (*line == '\r')
+                line++;
+            if (*line == '\n')
+                line++;
+        }
+        free(text);
+    }
+    if (dist->display == NULL)
+        dist->display = strdup(dist->name);
+    return dist->display;
+}
+
 const struct installed_dist *installed_provider(const struct installed *inst, const char *name)
 {
     for (size_t i = 0; i < inst->count; i++) {
@@ -268,6 +311,8 @@ void installed_release(struct installed *inst)
         struct installed_dist *d = &inst->dists[i];
 
         free(d->name);
+        free(d->meta_dir);
+        free(d->display);
         free(d->normalized);
         free(d->version);
         for (size_t k = 0; k < d->n_imports; k++)

@@ -264,6 +264,7 @@ static const char *scan_string(struct pytokenizer *tk, const char *q, bool fmt, 
     bool triple = q[1] == quote && q[2] == quote;
     const char *p = q + (triple ? 3 : 1);
     int start_line = tk->line;
+    const char *start_line_start = tk->line_start;
 
     while (p < tk->end) {
         char c = *p;
@@ -315,8 +316,10 @@ static const char *scan_string(struct pytokenizer *tk, const char *q, bool fmt, 
     if (triple) {
         char where[32];
 
-        snprintf(where, sizeof(where), "%d", start_line);
-        fail_at(tk, q, "unterminated triple-quoted string literal (opened on line %s)", where);
+        snprintf(where, sizeof(where), "%d", tk->line);
+        fail_at(tk, q, "unterminated triple-quoted string literal (detected at line %s)", where);
+        tk->error_line = start_line;
+        tk->error_col = (int)(q - start_line_start) + 1;
     } else {
         fail_at(tk, q, "unterminated string literal%s", "");
     }
@@ -546,6 +549,8 @@ static enum pytok_type scan_operator(struct pytokenizer *tk, struct pytoken *tok
             fail_at(tk, p, "too many nested parentheses%s", "");
             return emit_error(tk, tok);
         }
+        tk->bracket_lines[tk->depth] = tk->line;
+        tk->bracket_cols[tk->depth] = (int)(p - tk->line_start) + 1;
         tk->brackets[tk->depth++] = c;
         break;
     case ')':
@@ -649,6 +654,8 @@ enum pytok_type pytok_next(struct pytokenizer *tk, struct pytoken *tok)
                 char text[2] = { tk->brackets[tk->depth - 1], '\0' };
 
                 fail_at(tk, p, "'%s' was never closed", text);
+                tk->error_line = tk->bracket_lines[tk->depth - 1];
+                tk->error_col = tk->bracket_cols[tk->depth - 1];
                 return emit_error(tk, tok);
             }
             if (tk->line_has_tokens) {

@@ -38,6 +38,8 @@ struct pytokenizer {
     int line;
     int depth;
     char brackets[PYTOK_MAX_DEPTH];
+    int bracket_lines[PYTOK_MAX_DEPTH]; /* where each open bracket is, for errors */
+    int bracket_cols[PYTOK_MAX_DEPTH];
     int indents[PYTOK_MAX_INDENT];
     int alt_indents[PYTOK_MAX_INDENT]; /* the same levels counting a tab as one column */
     int n_indents;

@@ -63,7 +63,9 @@ static void add_local(struct scan_result *out, const char *dir, const char *name
 
     if (!is_identifier(name, len))
         return;
-    strbuf_addf(&key, "%s/%.*s", dir, (int)len, name);
+    if (strcmp(dir, ".") != 0)
+        strbuf_addf(&key, "%s/", dir);
+    strbuf_add(&key, name, len);
     strset_add(&out->local, strbuf_str(&key));
     strbuf_release(&key);
 }
@@ -345,19 +347,28 @@ int scan_project(const char *const *roots, int n_roots, const struct scan_opts *
     return 0;
 }
 
+/* Builds the registry key of name in folder dir: "dir/name", or "name" in ".". */
+static void local_key(struct strbuf *key, const char *dir, const char *sub, const char *name)
+{
+    strbuf_reset(key);
+    if (strcmp(dir, ".") != 0)
+        strbuf_addf(key, "%s/", dir);
+    if (sub != NULL)
+        strbuf_addf(key, "%s/", sub);
+    strbuf_addstr(key, name);
+}
+
 bool scan_is_local(const struct scan_result *scan, const char *dir, const char *name)
 {
     struct strbuf key = STRBUF_INIT;
-    bool found = false;
+    bool found;
 
-    strbuf_addf(&key, "%s/%s", dir, name);
+    local_key(&key, dir, NULL, name);
     found = strset_has(&scan->local, strbuf_str(&key));
     for (int i = 0; !found && i < scan->n_roots; i++) {
-        strbuf_reset(&key);
-        strbuf_addf(&key, "%s/%s", scan->roots[i], name);
+        local_key(&key, scan->roots[i], NULL, name);
         found = strset_has(&scan->local, strbuf_str(&key));
-        strbuf_reset(&key);
-        strbuf_addf(&key, "%s/src/%s", scan->roots[i], name);
+        local_key(&key, scan->roots[i], "src", name);
         found = found || strset_has(&scan->local, strbuf_str(&key));
     }
     strbuf_release(&key);
