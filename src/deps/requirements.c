@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/fsutil.h"
 #include "util/strbuf.h"
@@ -260,7 +261,7 @@ static void load_include(struct req_set *set, const char *from, const char *targ
     struct err err;
     char *text;
 
-    if (strstr(target, "://") != NULL)
+    if (strstr(target, "://") != NULL || set->skip_includes)
         return; /* remote includes are pip's business, not something to read here */
     path = include_path(from, target);
     if (find_file(set, path) != NULL) {
@@ -269,6 +270,14 @@ static void load_include(struct req_set *set, const char *from, const char *targ
     }
     if (depth >= MAX_INCLUDE_DEPTH) {
         req_file_fail(set, from, line, 1, "includes nested too deeply at '%s'", target);
+        free(path);
+        return;
+    }
+    /* Only regular files: a FIFO or device named by -r must not block or flood the scan. */
+    struct stat st;
+
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        req_file_fail(set, from, line, 1, "included '%s' is not a regular file", target);
         free(path);
         return;
     }

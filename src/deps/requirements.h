@@ -35,6 +35,7 @@ struct req_set {
     struct req_file *files;
     size_t n_files, files_cap;
     char *project_name;   /* [project] name or [tool.poetry] name, or NULL */
+    bool skip_includes;   /* do not read -r and -c files (fuzzing) */
 };
 
 /* Parses a requirement specifier (PEP 508: name, extras, versions or URL,
