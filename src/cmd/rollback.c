@@ -129,8 +129,8 @@ static void visit_store_row(void *arg, struct ledger_file *file, const struct er
 }
 
 /* Rolls back the ledger rows of the history store at location. Sets
- * *display to the store's name for output, or leaves it NULL when there is
- * no store there. */
+ * display to the store's name for output, or to "" when there is no store
+ * there. */
 static void roll_back_store(struct rollback_state *st, const char *location, char *display,
                             size_t size)
 {

@@ -25,7 +25,7 @@
  * an experiment cannot set off the OOM killer against the service itself. */
 #define MEMORY_SHARE_MAX 0.9
 
-/* What one stress activity applies, read from its provider. */
+/* The load one stress activity applies, read from its provider. */
 struct stress_spec {
     double duration;
     long cpu_workers;   /* 0: no CPU load */

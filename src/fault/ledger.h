@@ -161,11 +161,11 @@ char *ledger_store_path(struct store *store, const struct ledger_run *run);
  * has no fault. Returns 0 or -1 with err set. */
 int ledger_store_save(struct store *store, const struct ledger_file *file, struct err *err);
 
-/* Reads every run's ledger from the history store. For each row, calls
- * visit with the parsed file (path names the store and the run key; visit
- * releases it), or with NULL and the parse error when the row is not
- * valid. Returns the number of rows, or -1 with err set when the store
- * cannot be read. */
+/* Reads every run's ledger from the history store and calls visit once per
+ * row. A valid row comes as a parsed file, whose path names the store and
+ * the run key, and visit releases it. A row that is not valid comes as NULL
+ * with the parse error. Returns the number of rows, or -1 with err set when
+ * the store cannot be read. */
 int ledger_store_each(struct store *store,
                       void (*visit)(void *arg, struct ledger_file *file, const struct err *invalid),
                       void *arg, struct err *err);

@@ -13,15 +13,17 @@
 
 /* Limits a stress provider accepts. */
 #define STRESS_WORKERS_MAX 256
-/* A worker ends by itself this many seconds after its duration, even when
- * nobody stops it, so a lost worker cannot load the machine for long. */
+/* Seconds a worker lives past its duration and start-up allowance before it
+ * ends by itself, so a worker that lost its parent cannot load the machine
+ * for long. */
 #define STRESS_WORKER_GRACE 5.0
 
 /* Parses a byte size: a whole number of bytes, or a number (a fraction is
- * allowed) followed by a unit: B, KB, MB, GB, TB (powers of 1000) or KiB,
- * MiB, GiB, TiB (powers of 1024), case-insensitive, with an optional space
- * between. Examples: 4096, "256MiB", "1.5 GB". The result must be at least
- * 1 byte and at most 2^62. Returns 0, or -1 with err naming the text. */
+ * allowed) followed by a unit. Units are B, KB, MB, GB, TB (powers of 1000)
+ * and KiB, MiB, GiB, TiB (powers of 1024), in any case, with an optional
+ * space before them. Examples: 4096, "256MiB", "1.5 GB". The result must be
+ * at least 1 byte and at most 2^62. Returns 0, or -1 with err naming the
+ * text. */
 int stress_parse_size(const char *text, uint64_t *bytes, struct err *err);
 
 /* Formats bytes with a binary unit ("256.0 MiB") for messages. */

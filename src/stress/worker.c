@@ -3,7 +3,7 @@
  * aftershock has several threads when a worker is forked, so the child calls
  * only async-signal-safe functions and raw system calls: no malloc, no stdio,
  * no logging. Parent and child talk over a socket pair: the parent sends 'g'
- * once the worker is in the fault ledger, and the child answers 'r' when its
+ * once the worker is in the fault ledger, and the child replies 'r' when its
  * load is applied, or 'e' when it could not apply it. */
 #include <errno.h>
 #include <fcntl.h>
