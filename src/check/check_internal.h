@@ -3,10 +3,12 @@
 #define AFTERSHOCK_CHECK_CHECK_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "check/check.h"
 #include "experiment/problems.h"
+#include "util/spawn.h"
 
 /* Seconds a command run by a check may take before it is ended. */
 #define CHECK_COMMAND_TIMEOUT 120.0
@@ -28,6 +30,18 @@ struct check_file {
     bool bad_path;     /* check 4 reported it */
 };
 
+/* The first `deps` run of check 3, started in a thread before the other
+ * checks. Invariant: res and err are valid only once joined is set, and
+ * started is check_run_self's return value. */
+struct check_deps_job {
+    pthread_t thread;
+    bool running;
+    bool joined;
+    int started;
+    struct spawn_result res;
+    struct err err;
+};
+
 /* Invariant: files[0..n_files) are distinct absolute paths, sorted within
  * each configured entry. root is the project root without symbolic links. */
 struct check_state {
@@ -36,6 +50,7 @@ struct check_state {
     char *root;
     struct check_file *files;
     size_t n_files;
+    struct check_deps_job deps_job;
 };
 
 int check_collect_files(struct check_state *st, struct check_result *result);
@@ -63,13 +78,16 @@ void result_take_problems(struct check_result *r, struct problems *list);
 
 /* Runs this binary with args (NULL-terminated) in the project root.
  * Returns 0 with res filled, or -1 with err set when it could not start. */
-struct spawn_result;
 int check_run_self(const struct check_state *st, const char *const *args,
                    struct spawn_result *res, struct err *err);
 
 void check_experiments(struct check_state *st, struct check_result *r);
 void check_references(struct check_state *st, struct check_result *r);
 void check_imports(struct check_state *st, struct check_result *r);
+/* Starts check 3's first `deps` run in a thread; check_imports uses its result. */
+void check_imports_start(struct check_state *st);
+/* Waits for the run that check_imports_start began, if any. */
+void check_imports_wait(struct check_state *st);
 void check_process_paths(struct check_state *st, struct check_result *r);
 void check_workflow(struct check_state *st, struct check_result *r);
 void check_history_store(struct check_state *st, struct check_result *r);

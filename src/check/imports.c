@@ -1,5 +1,6 @@
 /* Check 3: Python imports are declared, through `aftershock deps`. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -83,7 +84,7 @@ static void add_name(struct strbuf *names, const char *name)
 }
 
 /* True for a finding about an import that no requirements file declares:
- * code DEP001, or a code or kind that says "missing". */
+ * code DEP001, or a code or kind that contains "missing". */
 static bool is_missing_finding(const json_t *finding)
 {
     static const char *const kinds[] = { "code", "kind", "type", NULL };
@@ -134,14 +135,10 @@ static size_t add_missing(struct check_result *r, const char *output, struct str
     return found;
 }
 
-/* Runs `deps` with the configured requirements files. Returns 0 with res
- * filled, or -1 after failing r. */
-static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
-                    struct check_result *r)
+/* Fills args (DEPS_ARGS_MAX + 8 entries) for `deps --format json`. */
+static void deps_args(const struct check_state *st, bool fix, const char **args)
 {
-    const char *args[DEPS_ARGS_MAX + 8];
     size_t n = 0;
-    struct err err;
 
     args[n++] = "deps";
     args[n++] = "--format";
@@ -154,9 +151,16 @@ static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
     }
     args[n++] = ".";
     args[n] = NULL;
-    if (check_run_self(st, args, res, &err) != 0) {
+}
+
+/* Turns how `deps` ended into 0 (exit 0 or 1, res kept) or -1 after
+ * failing r (res released). */
+static int deps_outcome(int started, struct spawn_result *res, const struct err *err,
+                        struct check_result *r)
+{
+    if (started != 0) {
         result_fail(r, "check that the aftershock binary can run", "could not run "
-                    "'aftershock deps': %s", err.msg);
+                    "'aftershock deps': %s", err->msg);
         return -1;
     }
     if (res->timed_out) {
@@ -175,6 +179,46 @@ static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
         return -1;
     }
     return 0;
+}
+
+/* Runs `deps` with the configured requirements files. Returns 0 with res
+ * filled, or -1 after failing r. */
+static int run_deps(struct check_state *st, bool fix, struct spawn_result *res,
+                    struct check_result *r)
+{
+    const char *args[DEPS_ARGS_MAX + 8];
+    struct err err;
+
+    deps_args(st, fix, args);
+    return deps_outcome(check_run_self(st, args, res, &err), res, &err, r);
+}
+
+static void *deps_thread(void *arg)
+{
+    struct check_state *st = arg;
+    struct check_deps_job *job = &st->deps_job;
+    const char *args[DEPS_ARGS_MAX + 8];
+
+    deps_args(st, false, args);
+    job->started = check_run_self(st, args, &job->res, &job->err);
+    return NULL;
+}
+
+void check_imports_start(struct check_state *st)
+{
+    /* The scan takes the longest of all checks, so it runs while the
+     * checks that work inside this process run. */
+    if (pthread_create(&st->deps_job.thread, NULL, deps_thread, st) == 0)
+        st->deps_job.running = true;
+}
+
+void check_imports_wait(struct check_state *st)
+{
+    if (!st->deps_job.running)
+        return;
+    pthread_join(st->deps_job.thread, NULL);
+    st->deps_job.running = false;
+    st->deps_job.joined = true;
 }
 
 /* Runs `deps --fix`, then `deps` again. Returns 0 when nothing is missing
@@ -206,8 +250,15 @@ void check_imports(struct check_state *st, struct check_result *r)
     struct spawn_result res;
     size_t missing;
 
-    if (run_deps(st, false, &res, r) != 0)
+    check_imports_wait(st);
+    if (st->deps_job.joined) {
+        st->deps_job.joined = false;
+        res = st->deps_job.res;
+        if (deps_outcome(st->deps_job.started, &res, &st->deps_job.err, r) != 0)
+            return;
+    } else if (run_deps(st, false, &res, r) != 0) {
         return;
+    }
     if (res.exit_code == 0) {
         spawn_result_release(&res);
         result_pass(r, "every Python import is declared");
