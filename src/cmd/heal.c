@@ -31,7 +31,8 @@
 #define HEAL_MAX_DURATION (7 * 24 * 3600.0)
 
 static const struct opt_spec heal_options[] = {
-    { "command", 'c', "STRING", "run STRING through /bin/sh -c instead of the arguments after --" },
+    { "command", 'c', "STRING", "run STRING through /bin/sh -c instead of the arguments after --; "
+      "with --classify, the command that wrote the log" },
     { "max-retries", 'r', "N", "retries after the first attempt (default 3)" },
     { "timeout", 't', "DURATION", "limit on one attempt; its process group is ended (default none)" },
     { "deadline", 0, "DURATION", "limit on all attempts and waits together (default none)" },
@@ -179,7 +180,7 @@ static int classify_log(const struct opt_values *opts, const struct heal_rules *
     buf = malloc(HEAL_LINE_MAX);
     if (buf == NULL)
         abort();
-    heal_classifier_init(&classifier, rules, NULL, (int)exit_code);
+    heal_classifier_init(&classifier, rules, opt_get(opts, "command"), (int)exit_code);
     for (;;) {
         ssize_t n = read(fd, buf, HEAL_LINE_MAX);
         if (n < 0 && errno == EINTR)
