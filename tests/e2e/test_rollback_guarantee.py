@@ -190,3 +190,46 @@ def test_postgres_ledger_blocks_run_until_rollback(aftershock, setup, tmp_path, 
     assert not fill.exists()
     assert postgres_server.psql(postgres_db, "SELECT COUNT(*) FROM chaos_fault_ledger").strip() \
         == "0"
+
+
+def test_store_ledger_blocks_run_while_live(aftershock, tmp_path):
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "long.json").write_text(json.dumps({
+        "title": "long fill", "description": "rollback guarantee",
+        "method": [{"type": "action", "name": "fill disk",
+                    "provider": {"type": "stress", "duration": 60,
+                                 "fill": {"folder": "disk", "file": "fill.bin",
+                                          "size": "1MiB"}}}]}))
+    (tmp_path / "quiet.json").write_text(json.dumps({
+        "title": "no faults", "description": "rollback guarantee",
+        "method": [{"type": "action", "name": "noop",
+                    "provider": {"type": "process", "path": "/bin/true"}}]}))
+    env = dict(os.environ, NO_COLOR="1")
+    proc = subprocess.Popen([aftershock.bin, "run", "--journal-path", "long-journal.json",
+                             "long.json"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not store_rows(tmp_path):
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the fill file never reached the store ledger"
+            time.sleep(0.05)
+
+        refused = aftershock("run", "quiet.json")
+        rollback = aftershock("rollback")
+        rows = store_rows(tmp_path)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+
+    assert refused.returncode == 3, refused.stderr
+    assert "chaos_history.db, run " in refused.stderr
+    assert f"of run pid {proc.pid}" in refused.stderr
+    assert "which is still running" in refused.stderr
+    assert rollback.returncode == 1, rollback.stdout + rollback.stderr
+    assert "still running; pass --force" in rollback.stdout
+    assert [kinds for _, kinds in rows] == ["fill"]
+    assert ledger_files(tmp_path) == []
+    assert proc.returncode == 143, err
+    assert store_rows(tmp_path) == []
+    assert list((tmp_path / "disk").iterdir()) == []
