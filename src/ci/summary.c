@@ -125,6 +125,8 @@ int ci_summary_add_verify(struct ci_summary *s, json_t *verify, struct err *err)
             if (!json_is_true(json_object_get(objective, "met")))
                 e->objectives_passed = false;
         }
+        if (json_is_false(json_object_get(item, "passed")))
+            e->objectives_passed = false;
     }
     return 0;
 }
@@ -206,8 +208,10 @@ static void add_experiment_table(struct strbuf *sb, const struct ci_summary *s)
         strbuf_addf(sb, " | %s %s | ", mark(ci_experiment_passed(e)),
                     e->verdict != NULL ? e->verdict
                                        : (e->objectives_passed ? "passed" : "failed"));
-        if (e->objectives != NULL)
+        if (total > 0)
             strbuf_addf(sb, "%zu/%zu", met, total);
+        else if (e->objectives != NULL)
+            strbuf_addstr(sb, "none declared");
         else
             strbuf_addstr(sb, "–");
         strbuf_addstr(sb, " | ");
