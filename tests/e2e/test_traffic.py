@@ -243,7 +243,10 @@ http {{
         result, journal = run_experiment(aftershock, tmp_path, experiment)
         insecure, verified = journal["run"][0]["output"], journal["run"][1]["output"]
         assert insecure["succeeded"] == 20
-        assert verified["succeeded"] == 0 and verified["failed"]["other"] == 20
+        # Each failed handshake is a new connection; a slow (sanitizer) build may time out.
+        assert verified["succeeded"] == 0
+        assert verified["failed"]["other"] >= 1
+        assert verified["failed"]["other"] + verified["failed"]["timeout"] == 20
         assert "certificate" in verified["errors"]["other"].lower()
     finally:
         stop_process(proc)
