@@ -128,19 +128,26 @@ static void visit_store_row(void *arg, struct ledger_file *file, const struct er
     ledger_file_release(file);
 }
 
-/* Rolls back the ledger rows of the history store at location. Sets
- * display to the store's name for output, or to "" when there is no store
- * there. */
-static void roll_back_store(struct rollback_state *st, const char *location, char *display,
-                            size_t size)
+/* Rolls back the ledger rows of the history store at location. A store the
+ * user chose (--db or $AFTERSHOCK_DB) that cannot be opened fails the
+ * command; the default one only gets a warning. Sets display to the store's
+ * name for output, or to "" when there is no store there. */
+static void roll_back_store(struct rollback_state *st, const char *location, bool chosen,
+                            char *display, size_t size)
 {
-    struct store *store;
+    struct store *store = NULL;
     struct err err;
 
     display[0] = '\0';
     if (!store_is_url(location) && access(location, F_OK) != 0)
         return;
-    if (store_open(location, STORE_READ, &store, &err) != 0) {
+    if (store_open(location, STORE_READ, &store, &err) != 0 && !chosen) {
+        /* The default store may be one no run of this checkout uses for its ledger. */
+        ui_warning("the fault ledger in the history store was not checked: %s", err.msg);
+        return;
+    }
+    if (store == NULL) {
+        /* The store the user chose must be checked, or faults could be missed. */
         ui_error("%s", err.msg);
         ui_hint("pass --db to choose the store the runs were recorded in");
         raise_code(st, EXIT_RUNFAIL);
@@ -209,7 +216,9 @@ static int rollback_main(const struct command_args *args)
     free(paths);
     if (!st.dry_run)
         ledger_remove_stale_temp(dir);
-    roll_back_store(&st, store_location(opt_get(args->opts, "db")), store, sizeof(store));
+    roll_back_store(&st, store_location(opt_get(args->opts, "db")),
+                    opt_get(args->opts, "db") != NULL || getenv(STORE_ENV_LOCATION) != NULL,
+                    store, sizeof(store));
 
     if (st.faults != NULL)
         print_json(&st, dir, store);

@@ -233,3 +233,18 @@ def test_store_ledger_blocks_run_while_live(aftershock, tmp_path):
     assert proc.returncode == 143, err
     assert store_rows(tmp_path) == []
     assert list((tmp_path / "disk").iterdir()) == []
+
+
+def test_rollback_store_that_cannot_open(aftershock, tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "chaos_history.db").write_text("not a database\n")
+
+    default = aftershock("rollback")
+    chosen = aftershock("rollback", "--db", "reports/chaos_history.db")
+    from_env = aftershock("rollback", env={"AFTERSHOCK_DB": "reports/chaos_history.db"})
+
+    assert default.returncode == 0, default.stderr
+    assert "warning: the fault ledger in the history store was not checked" in default.stderr
+    assert chosen.returncode == 3, chosen.stderr
+    assert "error: history store 'reports/chaos_history.db' is corrupt" in chosen.stderr
+    assert from_env.returncode == 3, from_env.stderr
