@@ -128,7 +128,7 @@ const char ci_github_template[] =
     "        shell: bash\n"
     "        run: |\n"
     "          mkdir -p reports\n"
-    "          aftershock verify --junit reports/junit.xml --json journals/*.json > reports/verify.json\n"
+    "          aftershock verify --junit reports/junit.xml --json-file reports/verify.json journals/*.json\n"
     "      - name: Publish the JUnit results\n"
     "        if: ${{ !cancelled() }}\n"
     "        uses: mikepenz/action-junit-report@v4\n"

@@ -83,7 +83,7 @@ const char ci_gitlab_template[] =
     "  stage: resilience\n"
     "  when: always\n"
     "  script:\n"
-    "    - aftershock verify --junit reports/junit.xml --json journals/*.json > reports/verify.json\n"
+    "    - aftershock verify --junit reports/junit.xml --json-file reports/verify.json journals/*.json\n"
     "  artifacts:\n"
     "    when: always\n"
     "    paths: [reports/junit.xml, reports/verify.json, reports/chaos_history.db]\n"

@@ -84,7 +84,8 @@ def test_init_chaos_stage_runs_under_heal(workflow):
 
 def test_init_resilience_stage_publishes_junit(workflow):
     job = workflow["jobs"]["resilience"]
-    assert "aftershock verify --junit reports/junit.xml --json journals/*.json" in steps_text(job)
+    assert ("aftershock verify --junit reports/junit.xml --json-file reports/verify.json "
+            "journals/*.json") in steps_text(job)
     junit = [s for s in job["steps"] if s.get("uses", "").startswith("mikepenz/action-junit")]
     assert junit[0]["with"]["report_paths"] == "reports/junit.xml"
     uploaded = [s["with"]["path"] for s in job["steps"]
