@@ -104,6 +104,7 @@ const char ci_gitlab_template[] =
     "  stage: summary\n"
     "  when: always\n"
     "  script:\n"
+    "    - mkdir -p reports\n"
     "    - aftershock ci summary --journal journals --verify reports/verify.json --output reports/summary.md\n"
     "  artifacts:\n"
     "    when: always\n"
