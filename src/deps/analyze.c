@@ -164,7 +164,7 @@ static void check_import(struct analysis *a, const struct scan_file *file,
     }
     if (declared != NULL) {
         /* Declared but absent from the interpreter: --install brings it in. */
-        if (!imp->optional && !c.installed)
+        if (!imp->optional && !c.installed && inst->have_python)
             need_module(need(a, declared->name, true), top);
         return;
     }
