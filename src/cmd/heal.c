@@ -37,7 +37,8 @@ static const struct opt_spec heal_options[] = {
     { "timeout", 't', "DURATION", "limit on one attempt; its process group is ended (default none)" },
     { "deadline", 0, "DURATION", "limit on all attempts and waits together (default none)" },
     { "interval", 0, "DURATION", "wait before the first retry (default 2s)" },
-    { "max-interval", 0, "DURATION", "longest wait between attempts (default 10s)" },
+    { "max-interval", 0, "DURATION", "longest wait between attempts (default 10s, or --interval "
+      "when longer)" },
     { "backoff-factor", 0, "NUMBER", "growth of the wait per retry (default 2)" },
     { "jitter", 0, "FRACTION", "random spread of each wait, 0-1 (default 0.1, 0 with --schedule)" },
     { "schedule", 0, "LIST", "fixed waits such as 2,4,8,10; the last one repeats" },
@@ -104,9 +105,12 @@ static int read_backoff(const struct opt_values *opts, struct backoff *b)
         }
     }
     if (opt_duration(opts, "interval", HEAL_DEFAULT_INTERVAL, 0.001, HEAL_MAX_DURATION,
-                     &b->initial) != 0 ||
-        opt_duration(opts, "max-interval", HEAL_DEFAULT_MAX_INTERVAL, 0.001, HEAL_MAX_DURATION,
-                     &b->max) != 0 ||
+                     &b->initial) != 0)
+        return -1;
+    /* A long --interval alone raises the default cap rather than contradicting it. */
+    if (opt_duration(opts, "max-interval",
+                     b->initial > HEAL_DEFAULT_MAX_INTERVAL ? b->initial : HEAL_DEFAULT_MAX_INTERVAL,
+                     0.001, HEAL_MAX_DURATION, &b->max) != 0 ||
         opt_number(opts, "backoff-factor", HEAL_DEFAULT_FACTOR, 1.0, 100.0, &b->factor) != 0 ||
         opt_number(opts, "jitter", schedule != NULL ? 0.0 : HEAL_DEFAULT_JITTER, 0.0, 1.0,
                    &b->jitter) != 0)
