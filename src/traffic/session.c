@@ -56,6 +56,8 @@ json_t *traffic_session_finish(struct traffic_session *s, volatile sig_atomic_t 
     }
     s->stop = 1;
     pthread_join(s->thread, NULL);
+    if (s->result == NULL)
+        log_error("traffic", "the run-wide traffic did not run: %s", s->err.msg);
     result = s->result != NULL ? s->result : json_pack("{s:s}", "error", s->err.msg);
     traffic_spec_release(&s->spec);
     free(s);
