@@ -50,6 +50,7 @@ struct check_state {
     char *root;
     struct check_file *files;
     size_t n_files;
+    struct string_list unmatched; /* configured entries that matched no file */
     struct check_deps_job deps_job;
 };
 

@@ -34,6 +34,10 @@ void check_experiments(struct check_state *st, struct check_result *r)
                     "'experiments' entries");
         return;
     }
+    /* An entry that matches nothing is most likely a misspelt folder or glob. */
+    for (size_t i = 0; i < st->unmatched.count; i++)
+        result_problem(r, "aftershock.yaml: experiments: '%s' matches no experiment file",
+                       st->unmatched.items[i]);
     for (size_t i = 0; i < st->n_files; i++) {
         struct check_file *f = &st->files[i];
         struct problems problems;
@@ -57,6 +61,9 @@ void check_experiments(struct check_state *st, struct check_result *r)
                        "same problems",
                     "%zu of %zu experiment files are invalid: %s", invalid, st->n_files,
                     first_problem(r));
+    else if (st->unmatched.count > 0)
+        result_fail(r, "correct or remove the entry under 'experiments' in aftershock.yaml",
+                    "%s", first_problem(r));
     else
         result_pass(r, "%zu experiment file%s", st->n_files,
                     st->n_files == 1 ? " parses and is valid" : "s parse and are valid");

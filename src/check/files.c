@@ -117,6 +117,19 @@ static int add_entry(struct check_state *st, const char *entry, struct check_res
     return rc;
 }
 
+static void remember_unmatched(struct check_state *st, const char *entry)
+{
+    char **items = realloc(st->unmatched.items, (st->unmatched.count + 1) * sizeof(*items));
+
+    if (items == NULL)
+        abort();
+    st->unmatched.items = items;
+    st->unmatched.items[st->unmatched.count] = strdup(entry);
+    if (st->unmatched.items[st->unmatched.count] == NULL)
+        abort();
+    st->unmatched.count++;
+}
+
 int check_collect_files(struct check_state *st, struct check_result *r)
 {
     char resolved[PATH_MAX];
@@ -125,8 +138,11 @@ int check_collect_files(struct check_state *st, struct check_result *r)
     if (st->root == NULL)
         abort();
     for (size_t i = 0; i < st->cfg->experiments.count; i++) {
+        size_t before = st->n_files;
         if (add_entry(st, st->cfg->experiments.items[i], r) != 0)
             return -1;
+        if (st->n_files == before)
+            remember_unmatched(st, st->cfg->experiments.items[i]);
     }
     return 0;
 }
@@ -181,6 +197,11 @@ void check_state_release(struct check_state *st)
     }
     free(st->files);
     free(st->root);
+    for (size_t i = 0; i < st->unmatched.count; i++)
+        free(st->unmatched.items[i]);
+    free(st->unmatched.items);
+    st->unmatched.items = NULL;
+    st->unmatched.count = 0;
     st->files = NULL;
     st->n_files = 0;
     st->root = NULL;

@@ -390,6 +390,15 @@ def test_no_experiments_fails_check_one(repo, aftershock):
     assert "no experiment file" in checks[1]["reason"]
 
 
+def test_unmatched_entry_fails_check_one(repo, aftershock):
+    (repo / "aftershock.yaml").write_text("experiments: [experiments, experimnts]\n")
+    proc = aftershock("check", "--json", "--only", "1")
+    checks, _ = results(proc)
+    assert proc.returncode == 1
+    assert "'experimnts' matches no experiment file" in checks[1]["reason"]
+    assert "aftershock.yaml" in checks[1]["fix"]
+
+
 def test_path_argument_finds_configuration(repo, aftershock, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     proc = subprocess.run([aftershock.bin, "check", "--skip", "3", str(repo / "experiments")],
