@@ -9,7 +9,7 @@ from conftest import SERVERS, free_port, stop_process, wait_for_port
 
 
 class FlakyServer:
-    """tests/e2e/servers/flaky.py: answers 200, 503 or stalls, as its mode file says."""
+    """tests/e2e/servers/flaky.py: returns 200 or 503, or stalls, as its mode file sets."""
 
     def __init__(self, tmp_path):
         self.port = free_port()
@@ -78,7 +78,7 @@ def test_request_method_headers_body_and_expected_status(aftershock, tmp_path, a
                                               body={"order": 7}, expected_status=[201])]}
     result, journal = run_experiment(aftershock, tmp_path, experiment)
     out = journal["run"][0]["output"]
-    # app.py answers POST with 200, which this experiment does not expect.
+    # app.py replies 200 to a POST, which this experiment does not expect.
     assert out["failed"]["bad_status"] == 20
     assert out["succeeded"] == 0
     posts = [line for line in app.requests() if line.startswith("POST /submit")]
@@ -103,7 +103,7 @@ def test_stalled_server_shows_latency_not_a_lower_rate(aftershock, tmp_path, fla
 
 
 def test_too_few_connections_count_from_the_intended_time(aftershock, tmp_path, flaky):
-    """With one connection and 0.3 s per answer, later requests wait: latency grows, and
+    """With one connection and 0.3 s per response, later requests wait: latency grows, and
     the ones that wait longer than the timeout fail as timeouts."""
     flaky.mode.write_text("stall 0.3\n")
     experiment = {"title": "queue", "description": "d",
@@ -126,8 +126,10 @@ def test_tcp_connects_and_refused_connections(aftershock, tmp_path, nginx):
                                                    duration=1), name="closed")]}
     result, journal = run_experiment(aftershock, tmp_path, experiment)
     up, down = journal["run"][0]["output"], journal["run"][1]["output"]
-    assert up["kind"] == "tcp" and up["succeeded"] == 30
-    assert down["succeeded"] == 0 and down["failed"]["refused"] == 30
+    assert up["kind"] == "tcp"
+    assert up["succeeded"] == 30
+    assert down["succeeded"] == 0
+    assert down["failed"]["refused"] == 30
     assert down["errors"]["refused"]
 
 
@@ -160,7 +162,8 @@ def test_run_wide_traffic_marks_phases(aftershock, tmp_path, flaky):
     traffic = journal["traffic"]
     assert [f["name"] for f in traffic["faults"]] == ["break"]
     phases = [s["phase"] for s in traffic["timeline"]]
-    assert phases[0] == "before" and phases[-1] == "after"
+    assert phases[0] == "before"
+    assert phases[-1] == "after"
     assert "during" in phases
     during = [s for s in traffic["timeline"] if s["phase"] == "during"]
     before = [s for s in traffic["timeline"] if s["phase"] == "before"]

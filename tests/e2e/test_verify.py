@@ -24,7 +24,7 @@ def run(aftershock, tmp_path, experiment, name="experiment.json", *extra):
 
 
 def breaking_action(flaky, fail_for, recover_after=0):
-    """A process action that makes the flaky server answer 503 for fail_for seconds; the
+    """A process action that makes the flaky server return 503 for fail_for seconds; the
     server stays broken recover_after seconds more after the action ends."""
     script = f"echo fail > {flaky.mode}; sleep {fail_for}; "
     if recover_after:
@@ -93,14 +93,22 @@ def test_service_that_fails_a_fault(aftershock, tmp_path, flaky):
     doc = json.loads(verify.stdout)
     assert doc["passed"] is False
     (exp,) = doc["experiments"]
-    assert exp["title"] == "breaks" and exp["journal"] == str(journal)
+    assert exp["title"] == "breaks"
+    assert exp["journal"] == str(journal)
     during, latency, before = exp["objectives"]
-    assert during["kind"] == "availability" and during["phase"] == "during"
-    assert during["met"] is False and during["measured"] < 60
-    assert during["unit"] == "%" and during["limit"] == 99 and during["weight"] == 2
+    assert during["kind"] == "availability"
+    assert during["phase"] == "during"
+    assert during["met"] is False
+    assert during["measured"] < 60
+    assert during["unit"] == "%"
+    assert during["limit"] == 99
+    assert during["weight"] == 2
     assert "failed in phase 'during'" in during["reason"]
-    assert latency["met"] is True and latency["unit"] == "ms" and latency["name"] == "fast enough"
-    assert before["met"] is True and before["measured"] == 100
+    assert latency["met"] is True
+    assert latency["unit"] == "ms"
+    assert latency["name"] == "fast enough"
+    assert before["met"] is True
+    assert before["measured"] == 100
     # Weights 2, 1 and 1; the first is missed.
     assert exp["score"] == pytest.approx(50.0)
     assert doc["score"] == pytest.approx(50.0)
@@ -128,19 +136,23 @@ def test_junit_is_parsed_back(aftershock, tmp_path, flaky):
     assert verify.returncode == 1
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
-    assert root.get("tests") == "3" and root.get("failures") == "1"
+    assert root.get("tests") == "3"
+    assert root.get("failures") == "1"
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "breaks & <reports>"
-    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    assert suite.get("tests") == "3"
+    assert suite.get("failures") == "1"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["journal"] == str(journal)
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["availability during >= 99%", "fast enough",
                                               "availability before >= 99%"]
     failure = cases[0].find("failure")
-    assert failure is not None and failure.get("type") == "availability"
+    assert failure is not None
+    assert failure.get("type") == "availability"
     assert "limit >= 99.00 %" in failure.get("message")
-    assert cases[1].find("failure") is None and cases[2].find("failure") is None
+    assert cases[1].find("failure") is None
+    assert cases[2].find("failure") is None
     assert json.loads((tmp_path / "v.json").read_text())["passed"] is False
 
 
@@ -161,10 +173,13 @@ def test_recovery_time_met_and_missed(aftershock, tmp_path, flaky):
     assert verify.returncode == 1
     objectives = json.loads(verify.stdout)["experiments"][0]["objectives"]
     quick, eventually = objectives[1], objectives[2]
-    assert quick["kind"] == "recovery" and quick["phase"] is None and quick["unit"] == "s"
+    assert quick["kind"] == "recovery"
+    assert quick["phase"] is None
+    assert quick["unit"] == "s"
     assert 2 <= quick["measured"] <= 5
     assert quick["met"] is False
-    assert eventually["measured"] == quick["measured"] and eventually["met"] is True
+    assert eventually["measured"] == quick["measured"]
+    assert eventually["met"] is True
 
 
 def test_recovery_never_reached(aftershock, tmp_path, flaky):
@@ -179,7 +194,8 @@ def test_recovery_never_reached(aftershock, tmp_path, flaky):
     flaky.mode.write_text("ok\n")
     verify = aftershock("verify", "--json", journal)
     (objective,) = json.loads(verify.stdout)["experiments"][0]["objectives"]
-    assert objective["measured"] is None and objective["met"] is False
+    assert objective["measured"] is None
+    assert objective["met"] is False
     assert "before the traffic ended" in objective["reason"]
 
 
@@ -203,7 +219,8 @@ def test_verdicts_recorded_in_the_history_store(aftershock, tmp_path, flaky):
         (run_id, "recorded", "availability", 0, 2.0),
         (run_id, "recorded", "latency", 1, 1.0),
         (run_id, "recorded", "availability", 1, 1.0)]
-    assert rows[1][2] == "fast enough" and rows[1][4] == 2000
+    assert rows[1][2] == "fast enough"
+    assert rows[1][4] == 2000
 
 
 def test_several_journals_and_overall_score(aftershock, tmp_path, flaky, nginx):
@@ -222,7 +239,8 @@ def test_several_journals_and_overall_score(aftershock, tmp_path, flaky, nginx):
     assert verify.returncode == 1
     assert "overall resilience score: 50.0" in verify.stdout
     both = aftershock("verify", "--json", j1, j1)
-    assert both.returncode == 0 and json.loads(both.stdout)["score"] == 100
+    assert both.returncode == 0
+    assert json.loads(both.stdout)["score"] == 100
 
 
 def test_objectives_without_traffic_are_missed(aftershock, tmp_path):
