@@ -189,6 +189,8 @@ void resilience_mark_phases(json_t *journal)
     free(windows);
 }
 
+/* TODO: objectives are judged on one traffic only; a key naming which
+ * traffic activity an objective reads is missing. */
 json_t *resilience_traffic(json_t *journal)
 {
     json_t *traffic = json_object_get(journal, "traffic"), *record;
