@@ -315,6 +315,8 @@ json_t *runner_run(json_t *exec, json_t *display, json_t *original,
         json_object_set_new(journal, "traffic", traffic_session_finish(traffic, &method_stop));
     experiment_toxics_finish(&env, embedded);
     toxic_ledger_release(&toxics);
+    /* Every fault of this experiment is undone by now, unless undoing it failed. */
+    json_object_set_new(journal, "faults", fault_ledger_take_journal(opts->ledger));
 
     json_object_set_new(journal, "deviated", json_boolean(deviated));
     set_status(journal, status);

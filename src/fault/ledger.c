@@ -168,6 +168,7 @@ int fault_ledger_open(struct fault_ledger *ledger, const char *dir, struct err *
     free(name);
     ledger->file.path = strbuf_detach(&sb);
     ledger->next_id = 1;
+    ledger->journal = json_array();
     return 0;
 }
 
@@ -225,6 +226,9 @@ static int ledger_append(struct fault_ledger *ledger, struct fault_entry *entry,
         rc = err_set(err, "cannot record the fault in the ledger, so it was not applied: %s",
                      inner.msg);
     } else {
+        json_t *record = ledger_entry_to_json(entry);
+        json_object_set_new(record, "undone_at", json_null());
+        json_array_append_new(ledger->journal, record);
         *id = entry->id;
     }
     pthread_mutex_unlock(&ledger->lock);
@@ -292,6 +296,32 @@ int fault_ledger_add_fill(struct fault_ledger *ledger, const char *folder, const
     return ledger_append(ledger, &entry, id, err);
 }
 
+/* Returns the journal record of entry id, or NULL. The caller holds the lock. */
+static json_t *journal_record(struct fault_ledger *ledger, long id)
+{
+    size_t i;
+    json_t *record;
+
+    json_array_foreach(ledger->journal, i, record) {
+        if (json_integer_value(json_object_get(record, "id")) == id)
+            return record;
+    }
+    return NULL;
+}
+
+/* Copies an entry's changed fields to its journal record. The caller holds the lock. */
+static void journal_refresh(struct fault_ledger *ledger, const struct fault_entry *e)
+{
+    json_t *record = journal_record(ledger, e->id);
+    json_t *fields;
+
+    if (record == NULL)
+        return;
+    fields = ledger_entry_to_json(e);
+    json_object_update(record, fields);
+    json_decref(fields);
+}
+
 /* Writes the file after a change. The caller holds the lock. */
 static void ledger_rewrite(struct fault_ledger *ledger)
 {
@@ -312,6 +342,7 @@ void fault_ledger_rename_toxic(struct fault_ledger *ledger, long id, const char 
         if (e->id == id && strcmp(e->toxic, toxic) != 0) {
             free(e->toxic);
             e->toxic = copy_or_null(toxic);
+            journal_refresh(ledger, e);
             ledger_rewrite(ledger);
         }
     }
@@ -324,13 +355,20 @@ static void ledger_remove_matching(struct fault_ledger *ledger,
                                    const void *arg, bool first_only)
 {
     bool changed = false;
+    char stamp[40];
 
     if (ledger == NULL)
         return;
+    time_format_iso8601(time_wall(), stamp, sizeof(stamp));
     pthread_mutex_lock(&ledger->lock);
     for (size_t i = ledger->file.count; i-- > 0;) {
+        json_t *record;
+
         if (!match(&ledger->file.entries[i], arg))
             continue;
+        record = journal_record(ledger, ledger->file.entries[i].id);
+        if (record != NULL)
+            json_object_set_new(record, "undone_at", json_string(stamp));
         ledger_file_drop(&ledger->file, i);
         changed = true;
         if (first_only)
@@ -352,6 +390,7 @@ void fault_ledger_set_fill_id(struct fault_ledger *ledger, long id, unsigned lon
         if (e->id == id && e->kind == FAULT_FILL) {
             e->dev = dev;
             e->ino = ino;
+            journal_refresh(ledger, e);
             ledger_rewrite(ledger);
         }
     }
@@ -396,6 +435,19 @@ void fault_ledger_remove_kind(struct fault_ledger *ledger, enum fault_kind kind)
     ledger_remove_matching(ledger, match_kind, &kind, false);
 }
 
+json_t *fault_ledger_take_journal(struct fault_ledger *ledger)
+{
+    json_t *taken;
+
+    if (ledger == NULL)
+        return json_array();
+    pthread_mutex_lock(&ledger->lock);
+    taken = ledger->journal;
+    ledger->journal = json_array();
+    pthread_mutex_unlock(&ledger->lock);
+    return taken;
+}
+
 size_t fault_ledger_count(struct fault_ledger *ledger)
 {
     size_t count;
@@ -418,6 +470,7 @@ size_t fault_ledger_close(struct fault_ledger *ledger)
         store_close(ledger->store);
     free(ledger->dir);
     free(ledger->experiment);
+    json_decref(ledger->journal);
     pthread_mutex_destroy(&ledger->lock);
     memset(ledger, 0, sizeof(*ledger));
     return left;

@@ -75,6 +75,7 @@ struct fault_ledger {
     struct store *store; /* owned; NULL keeps the ledger in state files under dir */
     char *experiment;   /* recorded with new entries; may be NULL */
     long next_id;
+    json_t *journal;    /* every fault recorded since the last fault_ledger_take_journal */
 };
 
 /* Whether the run that owns a ledger file still runs. */
@@ -106,6 +107,9 @@ char *ledger_file_name(const struct ledger_run *run);
 /* Parses a ledger file's text. Returns 0, or -1 with err saying which field
  * is wrong. out->path is left NULL. */
 int ledger_file_parse(const char *text, size_t len, struct ledger_file *out, struct err *err);
+
+/* Formats one entry as in ledger files (new reference). */
+json_t *ledger_entry_to_json(const struct fault_entry *e);
 
 /* Sets the fields of entry e that belong to its kind on the JSON object obj. */
 void ledger_entry_fields(json_t *obj, const struct fault_entry *e);
@@ -205,6 +209,12 @@ void fault_ledger_remove(struct fault_ledger *ledger, long id);
 void fault_ledger_remove_toxic(struct fault_ledger *ledger, const char *api, const char *proxy,
                                const char *toxic);
 void fault_ledger_remove_kind(struct fault_ledger *ledger, enum fault_kind kind);
+
+/* Returns the faults recorded since the last call, for the run's journal,
+ * and starts a new list (new reference; an empty list when ledger is NULL).
+ * Each has the fields of its ledger entry and `undone_at`: when it was
+ * removed from the ledger, or null when it is still applied. */
+json_t *fault_ledger_take_journal(struct fault_ledger *ledger);
 
 /* Returns how many faults are recorded and not undone. */
 size_t fault_ledger_count(struct fault_ledger *ledger);

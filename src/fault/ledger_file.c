@@ -59,7 +59,7 @@ void ledger_entry_fields(json_t *obj, const struct fault_entry *e)
     }
 }
 
-static json_t *entry_to_json(const struct fault_entry *e)
+json_t *ledger_entry_to_json(const struct fault_entry *e)
 {
     json_t *obj = json_pack("{s:I, s:s, s:s?, s:s?}", "id", (json_int_t)e->id, "kind",
                             fault_kind_name(e->kind), "experiment", e->experiment, "applied_at",
@@ -77,7 +77,7 @@ char *ledger_file_format(const struct ledger_file *file)
     char *text;
 
     for (size_t i = 0; i < file->count; i++)
-        json_array_append_new(faults, entry_to_json(&file->entries[i]));
+        json_array_append_new(faults, ledger_entry_to_json(&file->entries[i]));
     doc = json_pack("{s:s, s:i, s:{s:i, s:I, s:s, s:s, s:s}, s:o}", "format", LEDGER_FORMAT_NAME,
                     "version", LEDGER_FORMAT_VERSION, "run", "pid", (int)r->pid, "start_ticks",
                     (json_int_t)r->start_ticks, "boot_id", r->boot_id, "host", r->host,

@@ -130,6 +130,9 @@ def test_cpu_workers_hold_load(aftershock, tmp_path):
     record = journal_output(tmp_path)
     assert record["status"] == "succeeded"
     assert record["output"]["cpu"] == {"workers": 2, "load": 50.0}
+    faults = json.loads((tmp_path / "journal.json").read_text())["faults"]
+    assert sorted(f["pid"] for f in faults) == workers
+    assert all(f["kind"] == "stress-worker" and f["undone_at"] for f in faults)
 
 
 def test_memory_worker_holds_rss(aftershock, tmp_path):
@@ -171,6 +174,12 @@ def test_fill_file_size_and_removal(aftershock, tmp_path):
     assert output["bytes"] == 5 * MIB
     assert output["path"] == f"{folder.resolve()}/sub/fill.bin"
     assert output["disk_full"] is False
+    [fault] = json.loads((tmp_path / "journal.json").read_text())["faults"]
+    assert fault["kind"] == "fill"
+    assert fault["folder"] == str(folder.resolve())
+    assert fault["file"] == "sub/fill.bin"
+    assert fault["ino"] > 0
+    assert fault["undone_at"] >= fault["applied_at"]
 
 
 def test_fill_generated_name_is_removed(aftershock, tmp_path):

@@ -274,6 +274,43 @@ static void ledger_file_follows_faults(void **state)
     free(dir);
 }
 
+static void journal_lists_applied_and_undone(void **state)
+{
+    char *dir = make_temp_dir();
+    struct fault_ledger ledger;
+    struct err err;
+    json_t *journal, *again;
+    long pause_id, fill_id;
+
+    (void)state;
+    assert_int_equal(fault_ledger_open(&ledger, dir, &err), 0);
+    assert_int_equal(fault_ledger_add_pause(&ledger, getpid(), &pause_id, &err), 0);
+    assert_int_equal(fault_ledger_add_fill(&ledger, "/var/tmp", "fill.bin", &fill_id, &err), 0);
+    fault_ledger_set_fill_id(&ledger, fill_id, 7, 8);
+    fault_ledger_remove(&ledger, fill_id);
+
+    journal = fault_ledger_take_journal(&ledger);
+    again = fault_ledger_take_journal(&ledger);
+
+    assert_int_equal(json_array_size(journal), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(journal, 0), "kind")),
+                        "pause");
+    assert_true(json_is_null(json_object_get(json_array_get(journal, 0), "undone_at")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(journal, 1), "kind")),
+                        "fill");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(journal, 1), "ino")), 8);
+    assert_true(json_is_string(json_object_get(json_array_get(journal, 1), "undone_at")));
+    assert_int_equal(json_array_size(again), 0);
+    json_decref(journal);
+    json_decref(again);
+    assert_int_equal(fault_ledger_count(&ledger), 1);
+
+    fault_ledger_remove(&ledger, pause_id);
+    assert_int_equal(fault_ledger_close(&ledger), 0);
+    rmdir(dir);
+    free(dir);
+}
+
 static void closing_keeps_faults_left(void **state)
 {
     char *dir = make_temp_dir();
@@ -434,6 +471,7 @@ int main(void)
         cmocka_unit_test(own_run_is_alive),
         cmocka_unit_test(exited_child_is_gone),
         cmocka_unit_test(ledger_file_follows_faults),
+        cmocka_unit_test(journal_lists_applied_and_undone),
         cmocka_unit_test(closing_keeps_faults_left),
         cmocka_unit_test(unwritable_folder_rejects_fault),
         cmocka_unit_test(undo_pause_checks_start_time),
