@@ -142,7 +142,8 @@ def test_background_traffic_ends_with_the_method(aftershock, tmp_path, nginx):
     result, journal = run_experiment(aftershock, tmp_path, experiment)
     assert result.returncode == 0, result.stderr
     out = next(r for r in journal["run"] if r["activity"]["name"] == "load")["output"]
-    assert 30 <= out["sent"] <= 50
+    # 20 per second while `sleep 2` runs; the bound allows a slow process start.
+    assert 30 <= out["sent"] <= 100
     assert out["failed"] == {"timeout": 0, "refused": 0, "reset": 0, "bad_status": 0,
                              "other": 0}
 

@@ -160,7 +160,7 @@ def test_recovery_time_met_and_missed(aftershock, tmp_path, flaky):
     """The fault action lasts 1 s but the service answers 503 for 3 s more."""
     experiment = {
         "title": "slow recovery", "description": "d",
-        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 7},
+        "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 9},
         "objectives": [
             {"type": "availability", "min_percent": 95, "phase": "after"},
             {"type": "recovery", "max_seconds": 1, "window": 2, "name": "quick"},
