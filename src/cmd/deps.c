@@ -146,7 +146,8 @@ static void list_matching(const char *dir, const char *pattern, char ***paths, s
         names[count++] = strdup(ent->d_name);
     }
     closedir(d);
-    qsort(names, count, sizeof(*names), compare_names);
+    if (count > 0)
+        qsort(names, count, sizeof(*names), compare_names);
     for (size_t i = 0; i < count; i++) {
         char **grown = realloc(*paths, (*n + 1) * sizeof(**paths));
 

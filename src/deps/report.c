@@ -42,12 +42,13 @@ json_t *report_imports_json(const struct scan_result *scan)
 
     for (size_t i = 0; i < scan->count; i++) {
         const struct scan_file *file = &scan->files[i];
-        json_t *imports = json_array();
+        json_t *imports;
 
         if (file->imports.error_msg[0] != '\0')
             json_array_append_new(errors, error_json(file));
         if (file->failed && !file->notebook)
             continue;
+        imports = json_array();
         for (size_t k = 0; k < file->imports.count; k++) {
             const struct py_import *imp = &file->imports.items[k];
             json_t *item = json_pack("{s:s, s:i, s:i, s:b, s:b}", "module", imp->module, "line",

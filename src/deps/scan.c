@@ -331,7 +331,8 @@ int scan_project(const char *const *roots, int n_roots, const struct scan_opts *
         if (add_root(out, opts, out->roots[i], err) != 0)
             return -1;
     }
-    qsort(out->files, out->count, sizeof(out->files[0]), compare_files);
+    if (out->count > 0)
+        qsort(out->files, out->count, sizeof(out->files[0]), compare_files);
 
     w.out = out;
     w.py_opts.python_minor = opts->python_minor;
