@@ -64,6 +64,10 @@ int check_file_load(struct check_file *f);
  * else the path itself (caller frees). */
 char *check_relative(const struct check_state *st, const char *path);
 
+/* Returns the history store location: $AFTERSHOCK_DB, else the configured
+ * store, else the default, with a file path made absolute (caller frees). */
+char *check_store_location(const struct check_state *st);
+
 /* Returns an absolute path for a configured or default location (caller frees). */
 char *check_absolute(const struct check_state *st, const char *path);
 

@@ -9,15 +9,13 @@
 #include "store/store.h"
 #include "util/fsutil.h"
 
-/* Returns the store location: $AFTERSHOCK_DB, else the configured store,
- * else the default, with a relative path made absolute against the root. */
-static char *store_path(const struct check_state *st)
+char *check_store_location(const struct check_state *st)
 {
     const char *env = getenv(STORE_ENV_LOCATION);
-    const char *location = env != NULL && env[0] != '\0' ? env
-                           : st->cfg->store != NULL    ? st->cfg->store
-                                                       : STORE_DEFAULT_LOCATION;
+    const char *location = st->cfg->store != NULL ? st->cfg->store : STORE_DEFAULT_LOCATION;
 
+    if (env != NULL && env[0] != '\0')
+        location = env;
     if (store_is_url(location))
         return strdup(location);
     return check_absolute(st, location);
@@ -94,7 +92,7 @@ static void check_existing(struct check_state *st, struct check_result *r, const
 
 void check_history_store(struct check_state *st, struct check_result *r)
 {
-    char *location = store_path(st);
+    char *location = check_store_location(st);
     char *relative = check_relative(st, location);
     char shown[512];
     struct stat info;

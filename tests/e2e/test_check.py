@@ -142,22 +142,27 @@ def plant_outdated_store(root):
     return 6, True, "schema version 0"
 
 
-def plant_active_fault(root, sleeper):
+def ledger_document(sleeper):
+    """A ledger of a run that is gone, holding the pause of the sleeper."""
     with open("/proc/sys/kernel/random/boot_id") as f:
         boot_id = f.read().strip()
     gone = subprocess.Popen(["/bin/true"])
     gone.wait()
     with open(f"/proc/{sleeper.pid}/stat") as f:
         ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-    doc = {"format": "aftershock-fault-ledger", "version": 1,
-           "run": {"pid": gone.pid, "start_ticks": 1, "boot_id": boot_id,
-                   "host": socket.gethostname(), "started_at": "2026-01-01T00:00:00.000000Z"},
-           "faults": [{"id": 1, "kind": "pause", "experiment": "experiments/service.yaml",
-                       "applied_at": "2026-01-01T00:00:01.000000Z", "pid": sleeper.pid,
-                       "start_ticks": ticks}]}
+    return {"format": "aftershock-fault-ledger", "version": 1,
+            "run": {"pid": gone.pid, "start_ticks": 1, "boot_id": boot_id,
+                    "host": socket.gethostname(), "started_at": "2026-01-01T00:00:00.000000Z"},
+            "faults": [{"id": 1, "kind": "pause", "experiment": "experiments/service.yaml",
+                        "applied_at": "2026-01-01T00:00:01.000000Z", "pid": sleeper.pid,
+                        "start_ticks": ticks}]}
+
+
+def plant_active_fault(root, sleeper):
+    doc = ledger_document(sleeper)
     folder = root / LEDGER
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"run-{gone.pid}-1.json").write_text(json.dumps(doc))
+    (folder / f"run-{doc['run']['pid']}-1.json").write_text(json.dumps(doc))
     return 7, True, "active fault"
 
 
@@ -257,6 +262,34 @@ def test_active_fault_found_then_rolled_back(repo, aftershock, sleeper):
         time.sleep(0.05)
     again = run_check(aftershock)
     assert again.returncode == 0, again.stdout
+
+
+def test_active_fault_in_store_rolled_back(repo, aftershock, sleeper):
+    created = run_check(aftershock, "--fix", "--only", "6")
+    assert created.returncode == 0, created.stdout
+    doc = ledger_document(sleeper)
+    run = doc["run"]
+    with sqlite3.connect(repo / STORE) as db:
+        db.execute("INSERT INTO chaos_fault_ledger (run_key, host, run_pid, started_at,"
+                   " fault_count, kinds, document, updated_ms) VALUES (?, ?, ?, ?, 1, 'pause',"
+                   " ?, 0)",
+                   (f"{run['host']}/{run['boot_id']}/{run['pid']}-1", run["host"], run["pid"],
+                    run["started_at"], json.dumps(doc)))
+    proc = run_check(aftershock, "--only", "7")
+    checks, _ = results(proc)
+    assert proc.returncode == 1, proc.stdout
+    assert "in history store 'reports/chaos_history.db'" in checks[7]["reason"]
+    assert process_state(sleeper.pid) == "T"
+
+    fixed = run_check(aftershock, "--fix", "--only", "7")
+    checks, _ = results(fixed)
+    assert fixed.returncode == 0, fixed.stdout
+    assert checks[7]["status"] == "fixed"
+    deadline = time.monotonic() + 30
+    while process_state(sleeper.pid) == "T":
+        assert time.monotonic() < deadline, "rollback did not resume the paused process"
+        time.sleep(0.05)
+    assert run_check(aftershock, "--only", "7").returncode == 0
 
 
 def test_all_problems_at_once(repo, aftershock, sleeper):
