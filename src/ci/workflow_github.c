@@ -200,7 +200,8 @@ const char ci_github_template[] =
     "          key: chaos-history-${{ github.ref_name }}-${{ github.run_id }}\n";
 
 /* Installs aftershock unless the runner has it: AFTERSHOCK_INSTALL is a
- * repository variable that contains the install command. */
+ * repository variable that contains the install command.
+ * TODO: download a release build here once aftershock publishes one. */
 const char ci_github_install_step[] =
     "      - name: Install aftershock\n"
     "        run: |\n"
