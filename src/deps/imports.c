@@ -25,7 +25,7 @@ struct closed_try {
 };
 
 #define MAX_BLOCKS (PYTOK_MAX_INDENT + 4)
-#define HISTORY 5
+#define HISTORY 8 /* a power of two: the ring index is masked */
 
 /* Finder state. Invariant: blocks[0..n_blocks) are the open blocks, innermost
  * last; type_checking counts those of kind BLOCK_TYPE_CHECKING. */
@@ -60,8 +60,8 @@ struct finder {
     bool expect_indent;
     int header_line;
 
-    struct pytoken history[HISTORY]; /* last tokens of the logical line, newest last */
-    int n_history;
+    struct pytoken history[HISTORY]; /* ring of the logical line's last tokens */
+    unsigned n_history;              /* tokens pushed since the line began */
 };
 
 static int finder_fail(struct finder *f, const struct pytoken *tok, const char *fmt,
@@ -261,24 +261,30 @@ static int parse_from(struct finder *f, const struct pytoken *from)
     return 0;
 }
 
+/* The k-th newest token of the line's history (k = 1 is the newest). */
+static const struct pytoken *recent(const struct finder *f, unsigned k)
+{
+    return &f->history[(f->n_history - k) & (HISTORY - 1)];
+}
+
 /* Records a dynamic import when the history ends with NAME ( "literal" and tok closes it. */
 static int check_dynamic(struct finder *f, const struct pytoken *tok)
 {
-    const struct pytoken *h = f->history;
-    int n = f->n_history;
+    unsigned n = f->n_history;
     const struct pytoken *str, *fn;
     bool match = false;
 
     if (n < 3 || !(pytok_is_op(tok, ")") || pytok_is_op(tok, ",")))
         return 0;
-    str = &h[n - 1];
-    fn = &h[n - 3];
-    if (str->type != PYTOK_STRING || !pytok_is_op(&h[n - 2], "("))
+    str = recent(f, 1);
+    fn = recent(f, 3);
+    if (str->type != PYTOK_STRING || !pytok_is_op(recent(f, 2), "("))
         return 0;
-    if (pytok_is_name(fn, "__import__") || (pytok_is_name(fn, "import_module") && f->has_import_module))
-        match = n < 4 || !pytok_is_op(&h[n - 4], ".");
-    if (pytok_is_name(fn, "import_module") && n >= 5 && pytok_is_op(&h[n - 4], ".") &&
-        pytok_is_name(&h[n - 5], "importlib"))
+    if (pytok_is_name(fn, "__import__") ||
+        (pytok_is_name(fn, "import_module") && f->has_import_module))
+        match = n < 4 || !pytok_is_op(recent(f, 4), ".");
+    if (pytok_is_name(fn, "import_module") && n >= 5 && pytok_is_op(recent(f, 4), ".") &&
+        pytok_is_name(recent(f, 5), "importlib"))
         match = true;
     if (!match)
         return 0;
@@ -349,14 +355,14 @@ static void reset_statement(struct finder *f)
 
 static bool is_compound_keyword(const struct pytoken *tok)
 {
-    static const char *const words[] = { "if", "elif", "else", "while", "for", "try", "except",
-                                         "finally", "with", "def", "class", "async" };
-
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (pytok_is_name(tok, words[i]))
-            return true;
-    }
-    return false;
+    if (!pytok_is_keyword(tok))
+        return false;
+    return pytok_is_name(tok, "if") || pytok_is_name(tok, "elif") ||
+           pytok_is_name(tok, "else") || pytok_is_name(tok, "while") ||
+           pytok_is_name(tok, "for") || pytok_is_name(tok, "try") ||
+           pytok_is_name(tok, "except") || pytok_is_name(tok, "finally") ||
+           pytok_is_name(tok, "with") || pytok_is_name(tok, "def") ||
+           pytok_is_name(tok, "class") || pytok_is_name(tok, "async");
 }
 
 static bool catches_import_error(const struct pytoken *tok)
@@ -445,8 +451,8 @@ static int handle_token(struct finder *f, const struct pytoken *tok)
 {
     int depth = f->tk.depth;
 
-    if (f->n_history > 0 && invalid_adjacency(f, &f->history[f->n_history - 1], tok)) {
-        const struct pytoken *prev = &f->history[f->n_history - 1];
+    if (f->n_history > 0 && invalid_adjacency(f, recent(f, 1), tok)) {
+        const struct pytoken *prev = recent(f, 1);
 
         if (f->stmt_ntok == 1 && (pytok_is_name(prev, "print") || pytok_is_name(prev, "exec")))
             return finder_fail(f, prev, "missing parentheses in call to '%s' (Python 2 syntax)",
@@ -459,11 +465,7 @@ static int handle_token(struct finder *f, const struct pytoken *tok)
 
     if (check_dynamic(f, tok) != 0)
         return -1;
-    if (f->n_history == HISTORY) {
-        memmove(f->history, f->history + 1, (HISTORY - 1) * sizeof(f->history[0]));
-        f->n_history--;
-    }
-    f->history[f->n_history++] = *tok;
+    f->history[f->n_history++ & (HISTORY - 1)] = *tok;
 
     if (f->is_except && !f->header_done) {
         if (pytok_is_name(tok, "as"))

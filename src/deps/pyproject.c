@@ -59,7 +59,8 @@ static void skip_space_lines(struct toml_reader *r)
             while (r->p < r->end && *r->p != '\n')
                 r->p++;
         }
-        if (r->p < r->end && (*r->p == '\n' || (*r->p == '\r' && r->p[1] == '\n'))) {
+        if (r->p < r->end && (*r->p == '\n' ||
+                              (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n'))) {
             if (*r->p == '\r')
                 r->p++;
             r->p++;
