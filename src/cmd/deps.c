@@ -402,7 +402,7 @@ static int deps_main(const struct command_args *args)
     scan_opts.excludes = opt_all(opts, "exclude", &scan_opts.n_excludes);
     scan_opts.threads = (int)s.threads;
 
-    /* Listing imports needs no interpreter; the analysis asks it for its version and metadata. */
+    /* Listing imports needs no interpreter; the analysis queries it for its version and metadata. */
     if (!opt_has(opts, "imports") && installed_load(s.python, &st.installed, &err) != 0) {
         if (opt_has(opts, "install")) {
             ui_error("%s", err.msg);

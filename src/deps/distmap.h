@@ -40,7 +40,7 @@ struct installed_dist {
     size_t n_imports;
 };
 
-/* What the target interpreter reports. Invariant: when have_python is false,
+/* Version and installed distributions of the target interpreter. Invariant: when have_python is false,
  * dists is empty and python_minor is the caller's fallback. */
 struct installed {
     bool have_python;

@@ -15,7 +15,7 @@ struct py_import {
     bool dynamic;   /* importlib.import_module("x") or __import__("x") */
 };
 
-/* The result of scanning one file. Invariant: on a parse error, imports holds
+/* The result of scanning one file. Invariant: on a parse error, items contains
  * what was found before it (callers drop it) and error_msg is non-empty. */
 struct py_imports {
     struct py_import *items;
@@ -42,8 +42,8 @@ int py_scan_source(char *data, size_t len, const struct py_scan_opts *opts,
 
 /* Finds the imports of a Jupyter notebook's code cells, ignoring IPython
  * magics and shell lines. Lines count from 1 in each cell. A cell that does
- * not parse is skipped and reported through the error fields (the first
- * one); returns -1 only when the notebook is not valid notebook JSON. */
+ * not parse is skipped, and the first such cell is reported through the
+ * error fields. Returns -1 only when the notebook is not valid notebook JSON. */
 int py_scan_notebook(const char *data, size_t len, const struct py_scan_opts *opts,
                      struct py_imports *out);
 

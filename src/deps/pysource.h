@@ -13,10 +13,10 @@ struct pysource_error {
 };
 
 /* Decodes raw file bytes into UTF-8 with "\n" line ends, as Python's compiler
- * reads a file: a UTF-8 BOM is dropped, a coding declaration on line 1 or 2
- * selects the codec (through iconv for codecs other than UTF-8 and Latin-1),
- * and UTF-8 input is validated strictly (overlong forms, surrogates and NUL
- * bytes are errors). data[len] must be a NUL byte. UTF-8 text is decoded in
+ * reads a file. A UTF-8 BOM is dropped. A coding declaration on line 1 or 2
+ * selects the codec, through iconv for codecs other than UTF-8 and Latin-1.
+ * UTF-8 input is validated strictly: overlong forms, surrogates and NUL
+ * bytes are errors. data[len] must be a NUL byte. UTF-8 text is decoded in
  * place (data is modified, *allocated is false); other codecs produce a new
  * buffer the caller frees (*allocated is true). Returns the NUL-terminated
  * text with its length in *out_len, or NULL with *error filled. */

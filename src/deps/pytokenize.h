@@ -15,7 +15,7 @@ enum pytok_type {
     PYTOK_NEWLINE,  /* end of a logical line */
     PYTOK_INDENT,
     PYTOK_DEDENT,
-    PYTOK_ERROR,    /* the tokenizer stopped; pytokenizer.error says why */
+    PYTOK_ERROR,    /* the tokenizer stopped; pytokenizer.error has the reason */
 };
 
 struct pytoken {

@@ -25,8 +25,9 @@ struct scan_opts {
     int threads;                 /* 0: one per processor, at most 8 */
 };
 
-/* Invariant: files[] is sorted by path; local holds "DIR/NAME" for every
- * module file and every folder with Python files below it. */
+/* Invariant: files[] is sorted by path. local contains "DIR/NAME" (just
+ * "NAME" in ".") for every module file and every folder with Python files
+ * below it. */
 struct scan_result {
     struct scan_file *files;
     size_t count, cap;

@@ -1,8 +1,8 @@
 /* Fuzz target: requirements files, pyproject.toml, specifiers and --fix appends.
  *
- * The input is parsed as a requirements file (includes are not followed), as
- * pyproject.toml, its first line as one specifier, and then appended to with
- * two lines; the append must keep the input as its exact prefix. */
+ * The input is parsed as a requirements file (includes are not followed) and
+ * as pyproject.toml, and its first line as one specifier. Then two lines are
+ * appended to it, and the result must start with the exact input. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
