@@ -85,24 +85,35 @@ static void need_module(struct needed_dist *d, const char *module)
     d->modules[d->n_modules++] = strdup(module);
 }
 
-/* The candidate distributions of a top-level import name, preferred first. */
+#define MAX_CANDIDATES 10
+
+/* The candidate distributions of a top-level import name, preferred first.
+ * Several installed distributions may provide one name: the parts of a
+ * namespace package such as "google". */
 struct candidates {
-    const char *names[3];
-    char normalized[3][DIST_NAME_MAX];
+    const char *names[MAX_CANDIDATES];
+    char normalized[MAX_CANDIDATES][DIST_NAME_MAX];
     int count;
-    bool installed;      /* the first candidate comes from installed metadata */
+    bool installed;      /* the first candidates come from installed metadata */
 };
 
 static void find_candidates(const struct installed *inst, const char *top,
                             struct candidates *c)
 {
-    const struct installed_dist *provider = installed_provider(inst, top);
     const char *known = distmap_known(top);
 
     c->count = 0;
-    c->installed = provider != NULL;
-    if (provider != NULL)
-        c->names[c->count++] = installed_display_name((struct installed_dist *)provider);
+    for (size_t i = 0; i < inst->count && c->count < MAX_CANDIDATES - 2; i++) {
+        struct installed_dist *dist = &inst->dists[i];
+
+        for (size_t k = 0; k < dist->n_imports; k++) {
+            if (strcmp(dist->imports[k], top) == 0) {
+                c->names[c->count++] = installed_display_name(dist);
+                break;
+            }
+        }
+    }
+    c->installed = c->count > 0;
     if (known != NULL)
         c->names[c->count++] = known;
     c->names[c->count++] = top;

@@ -60,9 +60,6 @@ int installed_load(const char *python, struct installed *out, struct err *err);
 void installed_add(struct installed *inst, const char *name, const char *version,
                    const char *const *imports);
 
-/* The installed distribution providing top-level import name, or NULL. */
-const struct installed_dist *installed_provider(const struct installed *inst, const char *name);
-
 /* The installed distribution with normalised name, or NULL. */
 const struct installed_dist *installed_find(const struct installed *inst,
                                             const char *normalized);

@@ -284,17 +284,6 @@ const char *installed_display_name(struct installed_dist *dist)
     return dist->display;
 }
 
-const struct installed_dist *installed_provider(const struct installed *inst, const char *name)
-{
-    for (size_t i = 0; i < inst->count; i++) {
-        for (size_t k = 0; k < inst->dists[i].n_imports; k++) {
-            if (strcmp(inst->dists[i].imports[k], name) == 0)
-                return &inst->dists[i];
-        }
-    }
-    return NULL;
-}
-
 const struct installed_dist *installed_find(const struct installed *inst,
                                             const char *normalized)
 {

@@ -371,6 +371,23 @@ def test_fix_pin_uses_installed_version(aftershock, tmp_path):
     assert (tmp_path / "proj" / "requirements.txt").read_text() == "\npinme==4.5.6\n"
 
 
+def test_namespace_package_providers(aftershock, tmp_path):
+    """Two installed distributions share the top-level name; declaring either covers it."""
+    venv = make_venv(tmp_path)
+    site = Path(subprocess.run([str(venv), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    for name in ("nsx-alpha", "nsx-beta"):
+        dist = site / f"{name.replace('-', '_')}-1.0.dist-info"
+        dist.mkdir(parents=True)
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (dist / "RECORD").write_text(f"nsx/{name[4:]}/__init__.py,,\n{dist.name}/METADATA,,\n")
+    write(tmp_path, {"proj/app.py": "import nsx.beta\n", "proj/requirements.txt": "nsx_beta\n"})
+    result, doc = findings(aftershock, "proj", python=str(venv))
+    assert result.returncode == 0, doc["findings"]
+    assert doc["findings"] == []
+
+
 # --- installing ------------------------------------------------------------------------------------
 
 def make_venv(tmp_path):
