@@ -50,6 +50,7 @@ bench: build
 	bench/check --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/traffic --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/deps --bin $(CURDIR)/$(BUILD)/aftershock
+	bench/heal --bin $(CURDIR)/$(BUILD)/aftershock
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
