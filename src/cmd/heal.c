@@ -303,13 +303,11 @@ static int check_command(const struct command_args *args)
     return -1;
 }
 
-/* Chooses the history store: --no-record, --db, $AFTERSHOCK_DB, aftershock.yaml, default. */
+/* Chooses the history store: --db, $AFTERSHOCK_DB, aftershock.yaml, then the default. */
 static char *store_for(const struct opt_values *opts, const struct project_config *cfg)
 {
     const char *env = getenv(STORE_ENV_LOCATION);
 
-    if (opt_has(opts, "no-record"))
-        return NULL;
     if (opt_get(opts, "db") != NULL || (env != NULL && env[0] != '\0') || cfg->store == NULL)
         return strdup(store_location(opt_get(opts, "db")));
     if (store_is_url(cfg->store))
@@ -346,8 +344,10 @@ static int run_session(const struct command_args *args, const struct project_con
     char *store = store_for(args->opts, cfg);
     char *ledger = ledger_for(cfg);
     s.command_line = line;
-    s.store_location = store;
+    s.store_location = opt_has(args->opts, "no-record") ? NULL : store;
     s.strategy.ledger_dir = ledger;
+    /* Runs keep their fault ledger in the store, so rollback reads it even without records. */
+    s.strategy.store = store;
 
     install_signals();
     fflush(stdout);

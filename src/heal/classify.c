@@ -1,7 +1,7 @@
 /* The streaming classifier.
  *
  * Output arrives in chunks, and complete lines are searched in bulk. Most
- * patterns contain a literal that every match must contain; an Aho-Corasick
+ * patterns contain a literal that every match must contain. An Aho-Corasick
  * automaton finds those literals in one pass over the bytes, so a line that
  * matches nothing costs one table lookup per byte. Patterns without such a
  * literal are searched with one PCRE2 alternation. Either way a line that
@@ -309,7 +309,7 @@ static void scan_rest(struct heal_classifier *c, const char *data, size_t len)
     }
 }
 
-/* Matches data, which holds whole lines (the last may lack its newline). */
+/* Matches data, which contains whole lines (the last may lack its newline). */
 static void scan_lines(struct heal_classifier *c, const char *data, size_t len)
 {
     if (c->stale)

@@ -10,7 +10,7 @@
 #include "heal/literal.h"
 #include "heal/rules.h"
 
-/* Longest line matched as one; a longer line is matched in pieces of this size. */
+/* Maximum line matched as one. A longer line is matched in pieces of this size. */
 #define HEAL_LINE_MAX (64 * 1024)
 
 /* Bytes of a matching line kept for messages and records. */

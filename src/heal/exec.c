@@ -21,7 +21,7 @@
 #define READ_CHUNK (256 * 1024)
 #define PIPE_SIZE (1024 * 1024)
 
-/* Longest time spent reading output that a background process of the
+/* Maximum time spent reading output that a background process of the
  * command keeps writing after the command itself has exited. */
 #define DRAIN_AFTER_EXIT 2.0
 
@@ -128,7 +128,7 @@ static void child_exec(const struct heal_exec_opts *opts, int out_fd, int err_fd
         execvp(opts->argv[0], opts->argv);
     int e = errno;
     if (write(report_fd, &e, sizeof(e)) < 0) {
-        /* The parent then sees end of file and treats the exec as done. */
+        /* The parent then reads end of file and treats the exec as done. */
     }
     _exit(127);
 }
@@ -210,7 +210,12 @@ static void supervise(const struct heal_exec_opts *opts, pid_t pid, struct strea
         if (!exited && pidfd >= 0)
             fds[nfds++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 
-        int wait_ms = exited ? 0 : pidfd >= 0 && open_streams == 0 ? 1000 : 20;
+        /* With a pidfd, exit wakes poll; without one, exit is polled every 20 ms. */
+        int wait_ms = 20;
+        if (exited)
+            wait_ms = 0;
+        else if (pidfd >= 0 && open_streams == 0)
+            wait_ms = 1000;
         if (!exited && opts->timeout > 0) {
             double left = opts->timeout - (now - start);
             if (left * 1000 < wait_ms)

@@ -15,7 +15,7 @@ void heal_print_classification(FILE *out, const struct heal_classification *cls,
 /* Prints the rules in order: one line each, or a JSON array with every field. */
 void heal_print_rules(FILE *out, const struct heal_rules *rules, bool json);
 
-/* True when a failure of this classification is retried (unless other limits say no). */
+/* True when a failure of this classification is retried, unless another limit ends healing. */
 bool heal_classification_retried(const struct heal_classification *cls);
 
 #endif

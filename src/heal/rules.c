@@ -83,7 +83,7 @@ enum heal_strategy heal_default_strategy(enum heal_category category)
 
 enum heal_strategy heal_rule_strategy(const struct heal_rule *rule)
 {
-    /* A verdict stops whatever its rule says. */
+    /* A verdict stops whatever strategy its rule names. */
     if (rule->category == HEAL_VERDICT)
         return STRATEGY_STOP;
     if (rule->strategy == STRATEGY_DEFAULT)

@@ -25,7 +25,7 @@ enum heal_category {
     HEAL_CATEGORY_COUNT,
 };
 
-/* What is done between a failed attempt and the next one. */
+/* Action between a failed attempt and the next one. */
 enum heal_strategy {
     STRATEGY_DEFAULT,  /* the category's default (heal_default_strategy) */
     STRATEGY_DEPS,     /* aftershock deps --fix --install */
@@ -122,7 +122,7 @@ int heal_rules_parse(const char *text, size_t len, const char *name, struct heal
 int heal_rules_load(const char *path, struct heal_rules *out, struct err *err);
 
 /* Puts the rules of file in front of base. A rule of file with the name of
- * a rule in base replaces it; a file rule with `enabled: false` only removes
+ * a rule in base replaces it. A file rule with `enabled: false` only removes
  * the rule of that name. file is emptied. */
 void heal_rules_merge(struct heal_rules *base, struct heal_rules *file);
 

@@ -139,7 +139,7 @@ static void recorder_close(struct recorder *rec)
 }
 
 /* Classifies an attempt that failed. A timed-out attempt is a timeout
- * whatever its output says, unless its output holds a verdict. */
+ * whatever its output contains, unless that is a verdict. */
 static void classify_attempt(struct heal_classifier *classifier,
                              const struct heal_exec_result *res,
                              struct heal_classification *cls)
@@ -249,7 +249,9 @@ static bool heal_and_wait(const struct heal_session_opts *opts, int attempt, dou
                                 opts->backoff.jitter > 0 ? backoff_random_xorshift : NULL,
                                 random_state);
     rec->strategy = heal_strategy_name(sr->applied);
-    rec->strategy_ok = sr->ran ? (sr->ok ? 1 : 0) : -1;
+    rec->strategy_ok = -1;
+    if (sr->ran)
+        rec->strategy_ok = sr->ok ? 1 : 0;
 
     if (deadline_at > 0 && time_monotonic() + wait >= deadline_at) {
         rec->outcome = "gave_up";

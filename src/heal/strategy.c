@@ -137,12 +137,22 @@ static void run_probe(const struct heal_strategy_env *env, struct heal_strategy_
              "aftershock probe", out);
 }
 
+/* Runs rollback on the ledger folder and on the history store's ledger. */
 static void run_rollback(const struct heal_strategy_env *env, const char *what,
                          struct heal_strategy_result *out)
 {
-    const char *args[] = { "rollback", "--ledger-dir", env->ledger_dir };
+    const char *args[5] = { "rollback" };
+    size_t n = 1;
 
-    run_self(env, args, env->ledger_dir != NULL ? 3 : 1, NULL, 0, what, out);
+    if (env->ledger_dir != NULL) {
+        args[n++] = "--ledger-dir";
+        args[n++] = env->ledger_dir;
+    }
+    if (env->store != NULL) {
+        args[n++] = "--db";
+        args[n++] = env->store;
+    }
+    run_self(env, args, n, NULL, 0, what, out);
 }
 
 void heal_strategy_apply(enum heal_strategy strategy, const struct heal_rule *rule,

@@ -9,7 +9,7 @@
 
 #include "heal/rules.h"
 
-/* Where and how strategies run. Strings are borrowed. */
+/* Settings for running strategies: folder, targets, limits. Strings are borrowed. */
 struct heal_strategy_env {
     const char *self_exe;              /* aftershock itself, normally /proc/self/exe */
     const char *project_root;          /* working folder of every strategy */
@@ -19,13 +19,14 @@ struct heal_strategy_env {
     const char *const *deps_args;      /* extra arguments for `deps --fix --install` */
     size_t deps_arg_count;
     const char *ledger_dir;            /* fault ledger for rollback, or NULL for its default */
+    const char *store;                 /* history store whose ledger rollback reads, or NULL */
     double timeout;                    /* seconds any strategy process may run */
     volatile sig_atomic_t *stop;       /* ends a running strategy when set */
     int output_fd;                     /* where a strategy's output is copied, or -1 */
 };
 
-/* What a strategy did. ran is false for backoff and stop, which run nothing,
- * and for a probe without health targets (it falls back to backoff). */
+/* Outcome of one strategy. ran is false for backoff and stop, which run
+ * nothing, and for a probe without health targets, which falls back to backoff. */
 struct heal_strategy_result {
     bool ran;
     bool ok;

@@ -178,7 +178,9 @@ def test_leftover_faults_are_rolled_back(aftershock, nginx, proxy_server, tmp_pa
              "provider": {"type": "http", "url": nginx.url + "/", "timeout": 2}}]},
         "method": [{"type": "action", "name": "noop",
                     "provider": {"type": "process", "path": "/bin/true"}}]})
-    killed = subprocess.Popen([aftershock.bin, "run", "--no-record", "faults.json"],
+    db = tmp_path / "history.db"
+    # The killed run keeps its fault ledger in the history store, the default place.
+    killed = subprocess.Popen([aftershock.bin, "run", "--db", str(db), "faults.json"],
                               cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True,
                               env=dict(os.environ, NO_COLOR="1"))
@@ -190,7 +192,6 @@ def test_leftover_faults_are_rolled_back(aftershock, nginx, proxy_server, tmp_pa
         time.sleep(0.01)
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait(timeout=30)
-    db = tmp_path / "history.db"
 
     result = aftershock("heal", "--db", db, *FAST, "--", aftershock.bin, "run", "--db", db,
                         "check.json")

@@ -81,9 +81,12 @@ def test_stdin_goes_to_first_attempt_only(aftershock, tmp_path):
     seen = (tmp_path / "seen.txt").read_text().splitlines()
     assert len(seen) == 2
     first, second = (line.split(" ", 2) for line in seen)
-    assert first[0] == "1" and first[2] == "'payload\\n'"
-    assert second[0] == "2" and second[2] == "''"
-    assert first[1] == second[1] and first[1].startswith("heal-")
+    assert first[0] == "1"
+    assert first[2] == "'payload\\n'"
+    assert second[0] == "2"
+    assert second[2] == "''"
+    assert first[1] == second[1]
+    assert first[1].startswith("heal-")
 
 
 def test_timeout_ends_process_group(aftershock, tmp_path):
@@ -283,3 +286,56 @@ def test_gigabyte_output_keeps_memory_bounded(aftershock, tmp_path):
     assert "resource, rule no-space-left" in message
     assert peak > 0
     assert peak < 64 * 1024, f"peak resident memory {peak} KiB"
+
+
+def test_sigterm_ends_attempt_and_healing(aftershock, tmp_path):
+    proc = aftershock.start("heal", "--no-record", "--interval", "0.1", "--command",
+                            "sleep 300 & echo $! > child.pid; wait")
+    pid_file = tmp_path / "child.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+
+    proc.send_signal(15)
+    _, stderr = proc.communicate(timeout=60)
+
+    assert proc.returncode == 143, stderr
+    assert "attempt 1/4 failed with exit 143" in stderr
+    assert stderr.rstrip().endswith("; interrupted")
+    assert "retrying" not in stderr
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{child}"):
+        with open(f"/proc/{child}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        assert time.monotonic() < deadline, "the command's child survived SIGTERM"
+        time.sleep(0.05)
+
+
+def test_terminal_input_reaches_command(aftershock, tmp_path):
+    """With a terminal as stdin, the command runs in the terminal's foreground and can read it."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execv(aftershock.bin, [aftershock.bin, "heal", "--no-record", "--command",
+                                  "read line; echo \"got: $line\""])
+    os.write(fd, b"hello from the terminal\n")
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"got: hello from the terminal" in output

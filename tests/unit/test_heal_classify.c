@@ -119,7 +119,7 @@ static void test_unknown_names_last_line(void **state)
     heal_rules_release(&rules);
 }
 
-/* Patterns match within one line, as grep does, even when a chunk holds many. */
+/* Patterns match within one line, as grep does, even when a chunk contains many. */
 static void test_patterns_stay_in_line(void **state)
 {
     (void)state;
