@@ -312,21 +312,29 @@ static int run_install(struct deps_state *st, const struct deps_settings *s)
     }
     st->installs = calloc(n + 1, sizeof(*st->installs));
     st->imports = calloc(a->n_third_party + 1, sizeof(*st->imports));
-    if (st->installs == NULL || st->imports == NULL ||
-        install_run(s->python, pip_args, names, n, st->installs, &err) != 0 ||
-        (st->n_installs = n,
-         install_check_imports(s->python, (const char *const *)a->third_party,
-                               a->n_third_party, st->imports, &err) != 0)) {
-        ui_error("%s", err.msg);
-        ui_hint("check that --python names an interpreter with pip");
+    if (st->installs == NULL || st->imports == NULL) {
+        ui_error("out of memory");
         code = EXIT_RUNFAIL;
-    } else {
-        st->n_imports = a->n_third_party;
-        for (size_t i = 0; i < st->n_imports; i++) {
-            if (!st->imports[i].ok)
-                code = EXIT_FINDING;
-        }
+        goto cleanup;
     }
+    if (install_run(s->python, pip_args, names, n, st->installs, &err) != 0)
+        goto run_failed;
+    st->n_installs = n;
+    if (install_check_imports(s->python, (const char *const *)a->third_party,
+                              a->n_third_party, st->imports, &err) != 0)
+        goto run_failed;
+    st->n_imports = a->n_third_party;
+    for (size_t i = 0; i < st->n_imports; i++) {
+        if (!st->imports[i].ok)
+            code = EXIT_FINDING;
+    }
+    goto cleanup;
+
+run_failed:
+    ui_error("%s", err.msg);
+    ui_hint("check that --python names an interpreter with pip");
+    code = EXIT_RUNFAIL;
+cleanup:
     install_free_words(pip_args);
     free(names);
     return code;
@@ -383,6 +391,54 @@ static void release_state(struct deps_state *st)
     free(st->imports);
 }
 
+/* Prints the run in the chosen format and writes the audit; returns the final exit code. */
+static int report_run(const struct deps_state *st, const struct deps_settings *s,
+                      const struct opt_values *opts, const char *version, int code)
+{
+    struct deps_run run = {
+        .scan = &st->scan, .reqs = &st->reqs, .analysis = &st->analysis, .python = s->python,
+        .python_found = st->installed.have_python, .python_version = version,
+        .fix_file = st->n_fixed > 0 ? st->fix_file : NULL,
+        .fixed_lines = (const char *const *)st->fixed, .n_fixed = st->n_fixed,
+        .fix_error = st->fix_error, .installs = st->installs, .n_installs = st->n_installs,
+        .imports = st->imports, .n_imports = st->n_imports,
+        .install_requested = opt_has(opts, "install"), .exit_code = code,
+    };
+
+    if (opt_get(opts, "output") != NULL && write_audit(opt_get(opts, "output"), &run) != 0 &&
+        code == EXIT_OK)
+        code = run.exit_code = EXIT_RUNFAIL;
+    if (s->format == FORMAT_JSON)
+        print_json(report_json(&run));
+    else if (s->format == FORMAT_GITHUB)
+        report_github(stdout, &run);
+    else
+        report_text(stdout, &run);
+    return code;
+}
+
+/* Compares the scan with the requirements, then fixes and installs as asked. */
+static int analyze_project(struct deps_state *st, const struct deps_settings *s,
+                           const struct opt_values *opts, const char *root, int python_minor)
+{
+    struct analysis_opts analysis_opts = { python_minor, NULL, 0 };
+    int code;
+
+    analysis_opts.first_party = opt_all(opts, "first-party", &analysis_opts.n_first_party);
+    analyze(&st->scan, &st->reqs, &st->installed, &analysis_opts, &st->analysis);
+
+    code = st->analysis.missing > 0 ? EXIT_FINDING : EXIT_OK;
+    if (opt_has(opts, "fix") && st->analysis.missing > 0)
+        code = run_fix(st, root, opt_has(opts, "requirements"), opt_has(opts, "pin"));
+    if (opt_has(opts, "install") && code != EXIT_USAGE)
+        code = run_install(st, s);
+    for (size_t i = 0; i < st->reqs.n_files; i++) {
+        if (st->reqs.files[i].failed)
+            code = EXIT_USAGE;
+    }
+    return code;
+}
+
 static int deps_main(const struct command_args *args)
 {
     const struct opt_values *opts = args->opts;
@@ -413,67 +469,28 @@ static int deps_main(const struct command_args *args)
         ui_warning("%s; using the built-in standard-library table and no installed metadata",
                    err.msg);
     }
-    scan_opts.python_minor = s.python_minor >= 0         ? s.python_minor
-                             : st.installed.have_python ? st.installed.python_minor
-                                                        : STDLIB_DEFAULT_MINOR;
+    scan_opts.python_minor = STDLIB_DEFAULT_MINOR;
+    if (s.python_minor >= 0)
+        scan_opts.python_minor = s.python_minor;
+    else if (st.installed.have_python)
+        scan_opts.python_minor = st.installed.python_minor;
     snprintf(version, sizeof(version), "3.%d", scan_opts.python_minor);
 
     if (scan_project(roots, n_roots, &scan_opts, &st.scan, &err) != 0) {
         ui_error("%s", err.msg);
         ui_hint("pass a folder or a .py file that exists");
-        release_state(&st);
-        return EXIT_USAGE;
-    }
-    if (opt_has(opts, "imports")) {
+        code = EXIT_USAGE;
+    } else if (opt_has(opts, "imports")) {
         if (s.format == FORMAT_JSON)
             print_json(report_imports_json(&st.scan));
         else
             report_imports_text(stdout, &st.scan);
-        release_state(&st);
-        return EXIT_OK;
+    } else if (load_requirements(opts, roots[0], &st.reqs) != 0) {
+        code = EXIT_USAGE;
+    } else {
+        code = analyze_project(&st, &s, opts, roots[0], scan_opts.python_minor);
+        code = report_run(&st, &s, opts, version, code);
     }
-
-    if (load_requirements(opts, roots[0], &st.reqs) != 0) {
-        release_state(&st);
-        return EXIT_USAGE;
-    }
-    struct analysis_opts analysis_opts = { scan_opts.python_minor, NULL, 0 };
-
-    analysis_opts.first_party = opt_all(opts, "first-party", &analysis_opts.n_first_party);
-    analyze(&st.scan, &st.reqs, &st.installed, &analysis_opts, &st.analysis);
-
-    code = st.analysis.missing > 0 ? EXIT_FINDING : EXIT_OK;
-    if (opt_has(opts, "fix") && st.analysis.missing > 0)
-        code = run_fix(&st, roots[0], opt_has(opts, "requirements"), opt_has(opts, "pin"));
-    if (opt_has(opts, "install") && code != EXIT_USAGE) {
-        int install_code = run_install(&st, &s);
-
-        code = install_code;
-    }
-    for (size_t i = 0; i < st.reqs.n_files; i++) {
-        if (st.reqs.files[i].failed)
-            code = EXIT_USAGE;
-    }
-
-    struct deps_run run = {
-        .scan = &st.scan, .reqs = &st.reqs, .analysis = &st.analysis, .python = s.python,
-        .python_found = st.installed.have_python, .python_version = version,
-        .fix_file = st.n_fixed > 0 ? st.fix_file : NULL,
-        .fixed_lines = (const char *const *)st.fixed, .n_fixed = st.n_fixed,
-        .fix_error = st.fix_error, .installs = st.installs, .n_installs = st.n_installs,
-        .imports = st.imports, .n_imports = st.n_imports,
-        .install_requested = opt_has(opts, "install"), .exit_code = code,
-    };
-
-    if (opt_get(opts, "output") != NULL && write_audit(opt_get(opts, "output"), &run) != 0 &&
-        code == EXIT_OK)
-        code = run.exit_code = EXIT_RUNFAIL;
-    if (s.format == FORMAT_JSON)
-        print_json(report_json(&run));
-    else if (s.format == FORMAT_GITHUB)
-        report_github(stdout, &run);
-    else
-        report_text(stdout, &run);
     release_state(&st);
     return code;
 }

@@ -63,8 +63,10 @@ static void add_local(struct scan_result *out, const char *dir, const char *name
 
     if (!is_identifier(name, len))
         return;
-    if (strcmp(dir, ".") != 0)
-        strbuf_addf(&key, "%s/", dir);
+    if (strcmp(dir, ".") != 0) {
+        strbuf_addstr(&key, dir);
+        strbuf_addch(&key, '/');
+    }
     strbuf_add(&key, name, len);
     strset_add(&out->local, strbuf_str(&key));
     strbuf_release(&key);
@@ -126,16 +128,19 @@ static bool walk_dir(struct scan_result *out, const struct scan_opts *opts, cons
 
         if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
             continue;
+        /* Plain appends: this runs for every folder entry, and formatting costs more. */
         strbuf_reset(&path);
-        if (strcmp(dir, ".") == 0)
-            strbuf_addstr(&path, name);
-        else
-            strbuf_addf(&path, "%s/%s", dir, name);
+        if (strcmp(dir, ".") != 0) {
+            strbuf_addstr(&path, dir);
+            strbuf_addch(&path, '/');
+        }
+        strbuf_add(&path, name, len);
         strbuf_reset(&sub_rel);
-        if (rel[0] != '\0')
-            strbuf_addf(&sub_rel, "%s/%s", rel, name);
-        else
-            strbuf_addstr(&sub_rel, name);
+        if (rel[0] != '\0') {
+            strbuf_addstr(&sub_rel, rel);
+            strbuf_addch(&sub_rel, '/');
+        }
+        strbuf_add(&sub_rel, name, len);
         if (is_excluded(opts, strbuf_str(&sub_rel), name))
             continue;
 
