@@ -50,6 +50,7 @@ bench: build
 	bench/check --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/traffic --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/deps --bin $(CURDIR)/$(BUILD)/aftershock
+	bench/stress --bin $(CURDIR)/$(BUILD)/aftershock
 	bench/heal --bin $(CURDIR)/$(BUILD)/aftershock
 
 clean:
