@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 /* The history store of a session, opened on the first record. Invariant:
  * store is NULL until opened; after a failed open, failed is true and
@@ -119,6 +120,14 @@ static void record(struct recorder *rec, const struct heal_session_opts *opts,
         }
         store_context_from_env(&rec->ctx);
     }
+    /* PostgreSQL rejects text that is not valid UTF-8, and output may contain any bytes. */
+    const char *original_command = attempt->command, *original_message = attempt->message;
+    char *command = utf8_sanitize(attempt->command, strlen(attempt->command));
+    char *message = attempt->message != NULL
+                        ? utf8_sanitize(attempt->message, strlen(attempt->message))
+                        : NULL;
+    attempt->command = command;
+    attempt->message = message;
     attempt->commit = rec->ctx.commit;
     attempt->branch = rec->ctx.branch;
     attempt->ci_job = rec->ctx.ci_job;
@@ -128,6 +137,10 @@ static void record(struct recorder *rec, const struct heal_session_opts *opts,
                 attempt->attempt, err.msg);
         log_error("heal", "recording failed: %s session=%s", err.msg, attempt->session);
     }
+    attempt->command = original_command;
+    attempt->message = original_message;
+    free(command);
+    free(message);
 }
 
 static void recorder_close(struct recorder *rec)

@@ -339,3 +339,21 @@ def test_terminal_input_reaches_command(aftershock, tmp_path):
 
     assert os.waitstatus_to_exitcode(status) == 0, output
     assert b"got: hello from the terminal" in output
+
+
+def test_records_in_postgresql_with_binary_output(aftershock, postgres_server, postgres_db):
+    """Output that is not UTF-8 is still recorded: PostgreSQL rejects invalid text."""
+    result = subprocess.run(
+        [aftershock.bin, "heal", "--db", postgres_db, *FAST, "--max-retries", "1", "--command",
+         "printf 'Connection reset by peer \\377\\376\\n'; exit 1"],
+        cwd=aftershock.cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == b"Connection reset by peer \xff\xfe\n" * 2
+    assert b"warning" not in result.stderr
+    rows = postgres_server.psql(
+        postgres_db, "SELECT attempt, category, strategy, outcome, message "
+        "FROM chaos_heal_attempts ORDER BY attempt").splitlines()
+    assert len(rows) == 2
+    assert rows[0].startswith("1|network|backoff|retried|Connection reset by peer ")
+    assert rows[1].startswith("2|network||gave_up|Connection reset by peer ")
