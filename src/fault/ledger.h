@@ -93,6 +93,10 @@ const char *ledger_dir(const char *option);
  * file cannot be parsed. state may be NULL. */
 int ledger_process_start(pid_t pid, unsigned long long *start_ticks, char *state);
 
+/* Reads this boot's id from /proc/sys/kernel/random/boot_id, or "unknown"
+ * where /proc does not provide one. */
+void ledger_boot_id(char *out, size_t size);
+
 /* Fills the identity of the calling process. Returns 0 or -1 with err set. */
 int ledger_run_self(struct ledger_run *run, struct err *err);
 
