@@ -482,7 +482,7 @@ static int deps_main(const struct command_args *args)
         code = EXIT_USAGE;
     } else if (opt_has(opts, "imports")) {
         if (s.format == FORMAT_JSON)
-            print_json(report_imports_json(&st.scan));
+            report_imports_json_write(stdout, &st.scan);
         else
             report_imports_text(stdout, &st.scan);
     } else if (load_requirements(opts, roots[0], &st.reqs) != 0) {

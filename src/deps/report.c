@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "deps/pysource.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 #include "util/timeutil.h"
 
 void report_imports_text(FILE *out, const struct scan_result *scan)
@@ -29,40 +31,121 @@ void report_imports_text(FILE *out, const struct scan_result *scan)
     }
 }
 
-static json_t *error_json(const struct scan_file *file)
+/* A JSON string of s; jansson rejects bytes that are not UTF-8, so they become U+FFFD. */
+static json_t *json_text(const char *s)
 {
-    return json_pack("{s:s, s:i, s:i, s:s}", "path", file->path, "line",
-                     file->imports.error_line, "column", file->imports.error_col, "message",
-                     file->imports.error_msg);
+    size_t len = strlen(s);
+    char *clean;
+    json_t *value;
+
+    if (pysource_utf8_check(s, len) == len)
+        return json_string(s);
+    clean = utf8_sanitize(s, len);
+    value = json_string(clean);
+    free(clean);
+    return value;
 }
 
-json_t *report_imports_json(const struct scan_result *scan)
+static json_t *error_json(const struct scan_file *file)
 {
-    json_t *files = json_array(), *errors = json_array();
+    return json_pack("{s:o, s:i, s:i, s:o}", "path", json_text(file->path), "line",
+                     file->imports.error_line, "column", file->imports.error_col, "message",
+                     json_text(file->imports.error_msg));
+}
 
+/* Appends s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+static void json_string_add(struct strbuf *sb, const char *s)
+{
+    size_t len = strlen(s);
+    char *clean = NULL;
+
+    if (pysource_utf8_check(s, len) != len)
+        s = clean = utf8_sanitize(s, len);
+    strbuf_addch(sb, '"');
+    for (const char *p = s; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '"' || c == '\\') {
+            strbuf_addch(sb, '\\');
+            strbuf_addch(sb, (char)c);
+        } else if (c < 0x20) {
+            strbuf_addf(sb, "\\u%04x", c);
+        } else {
+            strbuf_addch(sb, (char)c);
+        }
+    }
+    strbuf_addch(sb, '"');
+    free(clean);
+}
+
+static void add_int(struct strbuf *sb, long value)
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof(digits), "%ld", value);
+
+    strbuf_add(sb, digits, (size_t)n);
+}
+
+/* Writes the --imports JSON document directly: on large trees, building it
+ * as a jansson tree took about a fifth of the run. */
+void report_imports_json_write(FILE *out, const struct scan_result *scan)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool first_file = true, first_error = true;
+
+    strbuf_addstr(&sb, "{\n  \"files\": [");
     for (size_t i = 0; i < scan->count; i++) {
         const struct scan_file *file = &scan->files[i];
-        json_t *imports;
 
-        if (file->imports.error_msg[0] != '\0')
-            json_array_append_new(errors, error_json(file));
         if (file->failed && !file->notebook)
             continue;
-        imports = json_array();
+        strbuf_addstr(&sb, first_file ? "\n    {\"path\": " : ",\n    {\"path\": ");
+        first_file = false;
+        json_string_add(&sb, file->path);
+        strbuf_addstr(&sb, ", \"imports\": [");
         for (size_t k = 0; k < file->imports.count; k++) {
             const struct py_import *imp = &file->imports.items[k];
-            json_t *item = json_pack("{s:s, s:i, s:i, s:b, s:b}", "module", imp->module, "line",
-                                     imp->line, "column", imp->col, "optional", imp->optional,
-                                     "dynamic", imp->dynamic);
 
-            if (imp->cell >= 0)
-                json_object_set_new(item, "cell", json_integer(imp->cell));
-            json_array_append_new(imports, item);
+            strbuf_addstr(&sb, k == 0 ? "\n      {\"module\": " : ",\n      {\"module\": ");
+            json_string_add(&sb, imp->module);
+            strbuf_addstr(&sb, ", \"line\": ");
+            add_int(&sb, imp->line);
+            strbuf_addstr(&sb, ", \"column\": ");
+            add_int(&sb, imp->col);
+            strbuf_addstr(&sb, imp->optional ? ", \"optional\": true" : ", \"optional\": false");
+            strbuf_addstr(&sb, imp->dynamic ? ", \"dynamic\": true" : ", \"dynamic\": false");
+            if (imp->cell >= 0) {
+                strbuf_addstr(&sb, ", \"cell\": ");
+                add_int(&sb, imp->cell);
+            }
+            strbuf_addch(&sb, '}');
         }
-        json_array_append_new(files, json_pack("{s:s, s:o}", "path", file->path, "imports",
-                                               imports));
+        strbuf_addstr(&sb, file->imports.count > 0 ? "\n    ]}" : "]}");
+        if (sb.len > (1u << 20)) {
+            fwrite(sb.buf, 1, sb.len, out);
+            strbuf_reset(&sb);
+        }
     }
-    return json_pack("{s:o, s:o}", "files", files, "errors", errors);
+    strbuf_addstr(&sb, first_file ? "],\n  \"errors\": [" : "\n  ],\n  \"errors\": [");
+    for (size_t i = 0; i < scan->count; i++) {
+        const struct scan_file *file = &scan->files[i];
+
+        if (file->imports.error_msg[0] == '\0')
+            continue;
+        strbuf_addstr(&sb, first_error ? "\n    {\"path\": " : ",\n    {\"path\": ");
+        first_error = false;
+        json_string_add(&sb, file->path);
+        strbuf_addstr(&sb, ", \"line\": ");
+        add_int(&sb, file->imports.error_line);
+        strbuf_addstr(&sb, ", \"column\": ");
+        add_int(&sb, file->imports.error_col);
+        strbuf_addstr(&sb, ", \"message\": ");
+        json_string_add(&sb, file->imports.error_msg);
+        strbuf_addch(&sb, '}');
+    }
+    strbuf_addstr(&sb, first_error ? "]\n}\n" : "\n  ]\n}\n");
+    fwrite(sb.buf, 1, sb.len, out);
+    strbuf_release(&sb);
 }
 
 static void summary_line(FILE *out, const struct deps_run *run)
@@ -152,10 +235,11 @@ void report_github(FILE *out, const struct deps_run *run)
 
 static json_t *finding_json(const struct finding *f)
 {
-    json_t *item = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s?, s:s?, s:s}", "code", f->code,
-                             "severity", f->error ? "error" : "warning", "path", f->path, "line",
-                             f->line, "column", f->col, "module", f->module, "distribution",
-                             f->distribution, "message", f->message);
+    json_t *item = json_pack("{s:s, s:s, s:o, s:i, s:i, s:s?, s:s?, s:o}", "code", f->code,
+                             "severity", f->error ? "error" : "warning", "path",
+                             json_text(f->path), "line", f->line, "column", f->col, "module",
+                             f->module, "distribution", f->distribution, "message",
+                             json_text(f->message));
 
     if (f->cell >= 0)
         json_object_set_new(item, "cell", json_integer(f->cell));

@@ -33,7 +33,7 @@ struct deps_run {
 
 /* --imports output: every import of every file, then the files that did not parse. */
 void report_imports_text(FILE *out, const struct scan_result *scan);
-json_t *report_imports_json(const struct scan_result *scan);
+void report_imports_json_write(FILE *out, const struct scan_result *scan);
 
 void report_text(FILE *out, const struct deps_run *run);
 void report_github(FILE *out, const struct deps_run *run);

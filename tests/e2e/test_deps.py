@@ -163,6 +163,17 @@ def test_latin1_file_with_coding_line(aftershock, tmp_path):
     assert errors[0]["line"] == 1
 
 
+def test_file_name_not_utf8(aftershock, tmp_path):
+    (tmp_path / "caf\xe9.py".encode("latin-1").decode("utf-8", "surrogateescape")).write_text(
+        "import yaml\nprint 'x'\n")
+    (tmp_path / "ok.py").write_text("import yaml\n")
+    files, errors = imports_of(aftershock, ".")
+    assert files == {"ok.py": [("yaml", 1, False, False)]}
+    assert [e["path"] for e in errors] == ["caf\ufffd.py"]
+    result, doc = findings(aftershock, "--python", "/nonexistent/python")
+    assert sorted(f["path"] for f in doc["findings"]) == ["caf\ufffd.py", "ok.py"]
+
+
 def test_python2_file_does_not_stop_scan(aftershock, tmp_path):
     write(tmp_path, {"a_old.py": "import os\nprint 'hello'\n", "b_new.py": "import yaml\n",
                      "requirements.txt": "PyYAML\n"})
