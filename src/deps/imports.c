@@ -409,7 +409,9 @@ static void handle_colon(struct finder *f)
     }
 }
 
-/* True when two tokens side by side cannot be valid Python 3, as in `print "x"`. */
+/* True when two tokens side by side cannot be valid Python 3, as in `print "x"`.
+ * TODO: the finder checks tokens and statement shapes only, not the whole
+ * grammar, so a file with other syntax errors (x = = 1) has its imports read. */
 static bool invalid_adjacency(const struct finder *f, const struct pytoken *prev,
                               const struct pytoken *tok)
 {
