@@ -341,3 +341,22 @@ def test_failing_strategy_still_waits(aftershock, tmp_path):
     assert [(r["strategy"], r["strategy_ok"], r["outcome"]) for r in rows] == [
         ("command", 0, "retried"), (None, None, "gave_up")]
     assert rows[1]["started_ms"] - rows[0]["started_ms"] >= 1000
+
+
+# ---- a missing environment variable: check --fix, then one more attempt ----
+
+def test_missing_variable_runs_check(aftershock, tmp_path):
+    db = tmp_path / "history.db"
+
+    result = aftershock("heal", "--db", db, *FAST, "--command",
+                        "echo 'Error: environment variable \"API_TOKEN\" is not set' >&2; exit 1")
+
+    assert result.returncode == 1
+    assert "config, rule missing-environment-variable; strategy check: aftershock check --fix" \
+        in result.stderr
+    assert "not retried: rule missing-environment-variable allows 2 attempts" in result.stderr
+    rows = attempts(db)
+    assert [(r["attempt"], r["category"], r["strategy"], r["outcome"]) for r in rows] == [
+        (1, "config", "check", "retried"), (2, "config", None, "gave_up")]
+    # check ran for real: it succeeded or failed, but it is not reported as skipped.
+    assert rows[0]["strategy_ok"] in (0, 1)
