@@ -1,6 +1,7 @@
 /* Running the healing strategies as child processes and reporting their outcome in one line. */
 #include "heal/strategy.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,17 @@ static void copy_out(int fd, const char *text)
     }
 }
 
-/* Puts the last line of text that reports an error into out, else its last non-empty line. */
+/* True when a line reports a problem: it contains "error" or "fail" in any case. */
+static bool reports_problem(const char *line, size_t len)
+{
+    char copy[512];
+
+    snprintf(copy, sizeof(copy), "%.*s", (int)(len < sizeof(copy) ? len : sizeof(copy) - 1),
+             line);
+    return strcasestr(copy, "error") != NULL || strcasestr(copy, "fail") != NULL;
+}
+
+/* Puts the last line of text that reports a problem into out, else its last non-empty line. */
 static void last_line(const char *text, char *out, size_t size)
 {
     size_t end = strlen(text);
@@ -38,7 +49,7 @@ static void last_line(const char *text, char *out, size_t size)
         size_t begin = end;
         while (begin > 0 && text[begin - 1] != '\n')
             begin--;
-        if (end > begin && memmem(text + begin, end - begin, "error", 5) != NULL) {
+        if (end > begin && reports_problem(text + begin, end - begin)) {
             snprintf(out, size, "%.*s", (int)(end - begin), text + begin);
             return;
         }
