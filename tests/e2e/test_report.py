@@ -154,6 +154,23 @@ def test_report_markdown_default_file(history):
     assert "| alpha | 1 | 1 | 3 | 2 | 100.0% |" in text
 
 
+def test_report_output_creates_folder(history):
+    target = history.cwd / "weekly" / "2026" / "report.md"
+    result = history("report", "--output", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_text().startswith("# Chaos engineering report")
+    assert result.stdout.strip() == f"report written to {target}"
+
+
+def test_report_output_folder_is_a_file(history):
+    blocker = history.cwd / "blocker"
+    blocker.write_text("a file where a folder should be\n")
+    result = history("report", "--output", str(blocker / "report.md"))
+    assert result.returncode == 3
+    assert str(blocker) in result.stderr
+    assert blocker.read_text() == "a file where a folder should be\n"
+
+
 def test_report_empty_period(history):
     doc = report_json(history, "--until", "2026-06-01")
     assert doc["empty"] is True
