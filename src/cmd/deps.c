@@ -11,6 +11,7 @@
 
 #include "cmd/command.h"
 #include "deps/analyze.h"
+#include "deps/discover.h"
 #include "deps/fix.h"
 #include "deps/install.h"
 #include "deps/report.h"
@@ -26,7 +27,8 @@ static const struct opt_spec deps_options[] = {
     { "format", 0, "FORMAT", "output format: text (default), json or github (workflow "
       "annotations)" },
     { "requirements", 'r', "FILE", "requirements file or pyproject.toml to read (repeatable; "
-      "default: requirements*.txt, requirements/*.txt and pyproject.toml in PATH)" },
+      "default: requirements*.txt, requirements/*.txt and pyproject.toml of the first PATH's "
+      "folder, else of the nearest parent up to the project root)" },
     { "first-party", 0, "NAME", "treat top-level module NAME as the project's own (repeatable)" },
     { "exclude", 0, "PATTERN", "skip files and folders whose relative path or name matches "
       "this glob (repeatable)" },
@@ -160,8 +162,9 @@ static void list_matching(const char *dir, const char *pattern, char ***paths, s
     free(names);
 }
 
-/* Reads the chosen requirements files, or the ones found in the first root. */
-static int load_requirements(const struct opt_values *opts, const char *root,
+/* Reads the chosen requirements files, or the ones found for the first root
+ * (see discover_requirements). */
+static int load_requirements(const struct opt_values *opts, const struct req_location *loc,
                              struct req_set *reqs)
 {
     int n_given;
@@ -169,7 +172,6 @@ static int load_requirements(const struct opt_values *opts, const char *root,
     char **found = NULL;
     size_t n_found = 0;
     struct err err;
-    struct stat st;
 
     for (int i = 0; i < n_given; i++) {
         if (req_load(reqs, given[i], &err) != 0) {
@@ -178,15 +180,16 @@ static int load_requirements(const struct opt_values *opts, const char *root,
             return -1;
         }
     }
-    if (n_given > 0 || stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (n_given > 0 || loc->read_dir == NULL)
         return 0;
 
-    char *sub = join_path(root, "requirements");
+    char *sub = join_path(loc->read_dir, "requirements");
 
-    list_matching(root, "requirements*.txt", &found, &n_found);
+    list_matching(loc->read_dir, "requirements*.txt", &found, &n_found);
     list_matching(sub, "*.txt", &found, &n_found);
-    list_matching(root, "pyproject.toml", &found, &n_found);
+    list_matching(loc->read_dir, "pyproject.toml", &found, &n_found);
     free(sub);
+    log_debug("deps", "reading requirements folder=%s files=%zu", loc->read_dir, n_found);
     for (size_t i = 0; i < n_found; i++) {
         if (req_load(reqs, found[i], &err) != 0)
             ui_warning("%s", err.msg);
@@ -197,8 +200,8 @@ static int load_requirements(const struct opt_values *opts, const char *root,
 }
 
 /* The file --fix appends to: the first chosen or found requirements file,
- * else a new requirements.txt in root. A chosen pyproject.toml is not edited. */
-static char *fix_target(const struct req_set *reqs, const char *root, bool chosen,
+ * else a new requirements.txt in create_dir. A chosen pyproject.toml is not edited. */
+static char *fix_target(const struct req_set *reqs, const char *create_dir, bool chosen,
                         const char **why)
 {
     for (size_t i = 0; i < reqs->n_files; i++) {
@@ -215,7 +218,7 @@ static char *fix_target(const struct req_set *reqs, const char *root, bool chose
                "--requirements FILE.txt";
         return strdup(reqs->files[0].path);
     }
-    return join_path(root, "requirements.txt");
+    return join_path(create_dir, "requirements.txt");
 }
 
 struct deps_state {
@@ -234,14 +237,14 @@ struct deps_state {
 };
 
 /* Appends the missing distributions; returns the exit code it implies. */
-static int run_fix(struct deps_state *st, const char *root, bool chosen, bool pin)
+static int run_fix(struct deps_state *st, const char *create_dir, bool chosen, bool pin)
 {
     const struct analysis *a = &st->analysis;
     const char *why = NULL;
     struct err err;
     int code = EXIT_OK;
 
-    st->fix_file = fix_target(&st->reqs, root, chosen, &why);
+    st->fix_file = fix_target(&st->reqs, create_dir, chosen, &why);
     if (why != NULL) {
         st->fix_error = why;
         ui_error("'%s': %s", st->fix_file, why);
@@ -419,7 +422,8 @@ static int report_run(const struct deps_state *st, const struct deps_settings *s
 
 /* Compares the scan with the requirements, then fixes and installs as asked. */
 static int analyze_project(struct deps_state *st, const struct deps_settings *s,
-                           const struct opt_values *opts, const char *root, int python_minor)
+                           const struct opt_values *opts, const char *create_dir,
+                           int python_minor)
 {
     struct analysis_opts analysis_opts = { python_minor, NULL, 0 };
     int code;
@@ -429,7 +433,7 @@ static int analyze_project(struct deps_state *st, const struct deps_settings *s,
 
     code = st->analysis.missing > 0 ? EXIT_FINDING : EXIT_OK;
     if (opt_has(opts, "fix") && st->analysis.missing > 0)
-        code = run_fix(st, root, opt_has(opts, "requirements"), opt_has(opts, "pin"));
+        code = run_fix(st, create_dir, opt_has(opts, "requirements"), opt_has(opts, "pin"));
     if (opt_has(opts, "install") && code != EXIT_USAGE)
         code = run_install(st, s);
     for (size_t i = 0; i < st->reqs.n_files; i++) {
@@ -444,6 +448,7 @@ static int deps_main(const struct command_args *args)
     const struct opt_values *opts = args->opts;
     struct deps_settings s;
     struct deps_state st;
+    struct req_location loc = { NULL, NULL };
     struct scan_opts scan_opts = { 0 };
     const char *dot = ".";
     const char *const *roots = args->argc > 0 ? (const char *const *)args->argv : &dot;
@@ -485,12 +490,16 @@ static int deps_main(const struct command_args *args)
             report_imports_json_write(stdout, &st.scan);
         else
             report_imports_text(stdout, &st.scan);
-    } else if (load_requirements(opts, roots[0], &st.reqs) != 0) {
+    } else if (discover_requirements(roots[0], &loc) != 0) {
+        ui_error("out of memory");
+        code = EXIT_RUNFAIL;
+    } else if (load_requirements(opts, &loc, &st.reqs) != 0) {
         code = EXIT_USAGE;
     } else {
-        code = analyze_project(&st, &s, opts, roots[0], scan_opts.python_minor);
+        code = analyze_project(&st, &s, opts, loc.create_dir, scan_opts.python_minor);
         code = report_run(&st, &s, opts, version, code);
     }
+    req_location_release(&loc);
     release_state(&st);
     return code;
 }

@@ -295,6 +295,55 @@ def test_markdown_audit_report(aftershock, tmp_path):
     assert "- `PyYAML`" in report
 
 
+# --- finding requirements files -------------------------------------------------------------
+
+def test_single_file_reads_requirements_beside_it(aftershock, tmp_path):
+    write(tmp_path, {"a.py": "import requests\n", "requirements.txt": "requests\n"})
+    result, doc = findings(aftershock, "a.py")
+    assert result.returncode == 0, doc["findings"]
+    assert doc["findings"] == []
+    assert [f["path"] for f in doc["requirements_files"]] == ["requirements.txt"]
+
+
+@pytest.mark.parametrize("marker", [".git", "pyproject.toml", "aftershock.yaml"])
+def test_requirements_found_up_to_project_root(aftershock, tmp_path, marker):
+    files = {"proj/requirements.txt": "requests\n", "proj/src/pkg/m.py": "import requests\n"}
+    if marker == "pyproject.toml":
+        files["proj/pyproject.toml"] = "[project]\nname = \"demo\"\n"
+    elif marker == "aftershock.yaml":
+        files["proj/aftershock.yaml"] = "experiments: []\n"
+    write(tmp_path, files)
+    if marker == ".git":
+        (tmp_path / "proj" / ".git").mkdir()
+    for path in ("proj/src/pkg/m.py", "proj/src"):
+        result, doc = findings(aftershock, path)
+        assert result.returncode == 0, (path, doc["findings"])
+        assert "proj/requirements.txt" in [f["path"] for f in doc["requirements_files"]]
+
+
+def test_requirements_above_start_ignored_without_root(aftershock, tmp_path):
+    write(tmp_path, {"requirements.txt": "requests\n", "sub/a.py": "import requests\n"})
+    result, doc = findings(aftershock, "sub/a.py")
+    assert result.returncode == 1
+    assert codes(doc) == [("DEP001", "requests")]
+    assert doc["requirements_files"] == []
+
+
+def test_requirements_search_stops_at_root(aftershock, tmp_path):
+    write(tmp_path, {"requirements.txt": "requests\n", "proj/aftershock.yaml": "",
+                     "proj/a.py": "import requests\n"})
+    result, doc = findings(aftershock, "proj/a.py")
+    assert result.returncode == 1
+    assert codes(doc) == [("DEP001", "requests")]
+
+
+def test_fix_for_single_file_writes_beside_it(aftershock, tmp_path):
+    write(tmp_path, {"sub/a.py": "import yaml\n"})
+    result = aftershock("deps", "--python", "/nonexistent/python", "--fix", "sub/a.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "sub" / "requirements.txt").read_text() == "PyYAML\n"
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
