@@ -286,9 +286,11 @@ static int track_experiment(const struct github_client *client, const struct ci_
         if (outcome == GITHUB_OK)
             printf("closed issue #%ld: '%s' passed again\n", number, e->title);
     } else if (outcome == GITHUB_OK && !passed && number != 0) {
+        char *verdict = ci_experiment_verdict_text(e);
         strbuf_addf(&text, "Failed again on `%s` (%d run%s in a row): %s%s%s", branch, streak,
-                    streak == 1 ? "" : "s", e->verdict != NULL ? e->verdict : "objectives missed",
-                    s->run_url != NULL ? ", " : "", s->run_url != NULL ? s->run_url : "");
+                    streak == 1 ? "" : "s", verdict, s->run_url != NULL ? ", " : "",
+                    s->run_url != NULL ? s->run_url : "");
+        free(verdict);
         outcome = github_comment(client, number, strbuf_str(&text), &err);
         if (outcome == GITHUB_OK)
             printf("commented on issue #%ld: '%s' failed again\n", number, e->title);
@@ -299,7 +301,8 @@ static int track_experiment(const struct github_client *client, const struct ci_
         outcome = github_open_issue(client, strbuf_str(&text), body, &number, &err);
         free(body);
         if (outcome == GITHUB_OK)
-            printf("opened issue #%ld: '%s' failed %d runs in a row\n", number, e->title, streak);
+            printf("opened issue #%ld: '%s' failed %d run%s in a row\n", number, e->title,
+                   streak, streak == 1 ? "" : "s");
     }
     strbuf_release(&text);
     if (outcome != GITHUB_OK) {
@@ -309,14 +312,39 @@ static int track_experiment(const struct github_client *client, const struct ci_
     return 0;
 }
 
+/* The branch of this CI run: GITHUB_REF_NAME, else CI_COMMIT_REF_NAME, else
+ * the branch of the history context (git). Sets *source to where it came from. */
+static const char *current_branch(const struct store_context *ctx, const char **source)
+{
+    static const char *const names[] = { "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME" };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *value = getenv(names[i]);
+        if (value != NULL && value[0] != '\0') {
+            *source = names[i];
+            return value;
+        }
+    }
+    *source = "git";
+    return ctx->branch;
+}
+
 static int publish_issues(const struct ci_report_options *opts, const struct ci_summary *s,
-                          const char *branch, const char *default_branch)
+                          const struct store_context *ctx, const char *default_branch)
 {
     struct github_client client;
+    const char *source;
+    const char *branch = current_branch(ctx, &source);
     int rc = 0;
 
-    if (branch == NULL || strcmp(branch, default_branch) != 0) {
-        printf("not on the default branch '%s': issues left alone\n", default_branch);
+    if (branch == NULL) {
+        printf("no branch detected (GITHUB_REF_NAME and CI_COMMIT_REF_NAME are not set, and "
+               "git names none): issues left alone\n");
+        return 0;
+    }
+    if (strcmp(branch, default_branch) != 0) {
+        printf("branch '%s' (from %s) is not the default branch '%s': issues left alone\n",
+               branch, source, default_branch);
         return 0;
     }
     if (github_from_env(opts, &client, "issues") != 0)
@@ -370,17 +398,27 @@ int ci_report_run(const struct ci_report_options *opts)
                      : event.default_branch[0] != '\0' ? event.default_branch
                                                        : DEFAULT_BRANCH;
     store_context_from_env(&ctx);
-    add_history(&s, opts, default_branch, ctx.ci_run);
+    /* The store's context takes the run id only with a commit id beside it. */
+    add_history(&s, opts, default_branch,
+                ctx.ci_run != NULL                     ? ctx.ci_run
+                : getenv("GITHUB_RUN_ID") != NULL      ? getenv("GITHUB_RUN_ID")
+                                                       : getenv("CI_PIPELINE_ID"));
     s.run_url = run_url();
 
     markdown = ci_summary_markdown(&s, NULL);
     if (write_markdown(opts, markdown) != 0)
         code = EXIT_RUNFAIL;
     free(markdown);
+    if (code == EXIT_OK && s.count == 0) {
+        ui_warning("nothing to judge: no experiment was found in the journals or the verify "
+                   "results");
+        ui_hint("pass the journals that 'aftershock run' wrote with --journal");
+        code = EXIT_FINDING;
+    }
 
     if (opts->comment && publish_comment(opts, &s, &event) != 0)
         published = -1;
-    if (opts->issue_after > 0 && publish_issues(opts, &s, ctx.branch, default_branch) != 0)
+    if (opts->issue_after > 0 && publish_issues(opts, &s, &ctx, default_branch) != 0)
         published = -1;
     if (published != 0 && opts->strict && code == EXIT_OK)
         code = EXIT_RUNFAIL;

@@ -45,6 +45,32 @@ static struct ci_experiment *add_experiment(struct ci_summary *s, const char *ti
     return e;
 }
 
+/* Takes the objectives of one verdicts object: a journal's "verdicts" or
+ * one entry of verify's "experiments". */
+static void apply_verdicts(struct ci_experiment *e, json_t *verdicts)
+{
+    json_t *objectives = json_object_get(verdicts, "objectives");
+    json_t *score = json_object_get(verdicts, "score");
+    json_t *objective;
+    size_t j;
+
+    if (!json_is_object(verdicts))
+        return;
+    e->objectives_passed = true;
+    if (json_is_array(objectives)) {
+        json_decref(e->objectives);
+        e->objectives = json_incref(objectives);
+    }
+    if (json_is_number(score))
+        e->score = json_number_value(score);
+    json_array_foreach(objectives, j, objective) {
+        if (!json_is_true(json_object_get(objective, "met")))
+            e->objectives_passed = false;
+    }
+    if (json_is_false(json_object_get(verdicts, "passed")))
+        e->objectives_passed = false;
+}
+
 int ci_summary_add_journal(struct ci_summary *s, json_t *journal, const char *path,
                            struct err *err)
 {
@@ -67,6 +93,7 @@ int ci_summary_add_journal(struct ci_summary *s, json_t *journal, const char *pa
         e->verdict = xstrdup(status);
     if (json_is_number(duration))
         e->duration = json_number_value(duration);
+    apply_verdicts(e, json_object_get(journal, "verdicts"));
     return 0;
 }
 
@@ -79,7 +106,7 @@ static struct ci_experiment *match_experiment(struct ci_summary *s, const char *
             return &s->experiments[i];
     }
     for (size_t i = 0; title != NULL && i < s->count; i++) {
-        if (s->experiments[i].objectives == NULL && strcmp(s->experiments[i].title, title) == 0)
+        if (!s->experiments[i].verified && strcmp(s->experiments[i].title, title) == 0)
             return &s->experiments[i];
     }
     return NULL;
@@ -102,11 +129,7 @@ int ci_summary_add_verify(struct ci_summary *s, json_t *verify, struct err *err)
     json_array_foreach(list, i, item) {
         const char *journal = json_string_value(json_object_get(item, "journal"));
         const char *title = json_string_value(json_object_get(item, "title"));
-        json_t *objectives = json_object_get(item, "objectives");
-        json_t *score = json_object_get(item, "score");
         struct ci_experiment *e = match_experiment(s, journal, title);
-        size_t j;
-        json_t *objective;
 
         if (e == NULL) {
             const char *name = title;
@@ -115,18 +138,11 @@ int ci_summary_add_verify(struct ci_summary *s, json_t *verify, struct err *err)
             e = add_experiment(s, name);
             e->journal_path = xstrdup(journal);
         }
-        if (json_is_array(objectives)) {
-            json_decref(e->objectives);
-            e->objectives = json_incref(objectives);
-        }
-        if (json_is_number(score))
-            e->score = json_number_value(score);
-        json_array_foreach(objectives, j, objective) {
-            if (!json_is_true(json_object_get(objective, "met")))
-                e->objectives_passed = false;
-        }
-        if (json_is_false(json_object_get(item, "passed")))
-            e->objectives_passed = false;
+        if (!json_is_object(item))
+            continue;
+        /* Verify judged the journal again: its verdicts replace the journal's own. */
+        apply_verdicts(e, item);
+        e->verified = true;
     }
     return 0;
 }
@@ -154,11 +170,27 @@ bool ci_experiment_passed(const struct ci_experiment *e)
 
 bool ci_summary_passed(const struct ci_summary *s)
 {
+    if (s->count == 0)
+        return false;
     for (size_t i = 0; i < s->count; i++) {
         if (!ci_experiment_passed(&s->experiments[i]))
             return false;
     }
     return s->verify_passed;
+}
+
+char *ci_experiment_verdict_text(const struct ci_experiment *e)
+{
+    const char *verdict = e->verdict != NULL ? e->verdict : "passed";
+    char *text = NULL;
+
+    if (e->objectives_passed)
+        return xstrdup(e->verdict != NULL ? e->verdict : "passed");
+    if (strcmp(verdict, "passed") == 0)
+        return xstrdup("objectives missed");
+    if (asprintf(&text, "%s, objectives missed", verdict) < 0)
+        abort();
+    return text;
 }
 
 /* Appends text for a table cell: '|' escaped, line breaks as spaces. */
@@ -198,6 +230,7 @@ static void add_experiment_table(struct strbuf *sb, const struct ci_summary *s)
         size_t met = 0, total = json_array_size(e->objectives), j;
         json_t *objective;
         size_t passed_runs = 0;
+        char *verdict;
 
         json_array_foreach(e->objectives, j, objective) {
             if (json_is_true(json_object_get(objective, "met")))
@@ -205,9 +238,9 @@ static void add_experiment_table(struct strbuf *sb, const struct ci_summary *s)
         }
         strbuf_addstr(sb, "| ");
         add_cell(sb, e->title);
-        strbuf_addf(sb, " | %s %s | ", mark(ci_experiment_passed(e)),
-                    e->verdict != NULL ? e->verdict
-                                       : (e->objectives_passed ? "passed" : "failed"));
+        verdict = ci_experiment_verdict_text(e);
+        strbuf_addf(sb, " | %s %s | ", mark(ci_experiment_passed(e)), verdict);
+        free(verdict);
         if (total > 0)
             strbuf_addf(sb, "%zu/%zu", met, total);
         else if (e->objectives != NULL)
@@ -317,7 +350,11 @@ char *ci_summary_markdown(const struct ci_summary *s, const char *marker)
 
     if (marker != NULL)
         strbuf_addf(&sb, "%s\n", marker);
-    strbuf_addf(&sb, "## Chaos validation: %s %s\n\n", mark(passed), passed ? "passed" : "failed");
+    if (s->count == 0)
+        strbuf_addstr(&sb, "## Chaos validation: ⚠️ nothing to judge\n\n");
+    else
+        strbuf_addf(&sb, "## Chaos validation: %s %s\n\n", mark(passed),
+                    passed ? "passed" : "failed");
     strbuf_addf(&sb, "%zu experiment%s", s->count, s->count == 1 ? "" : "s");
     if (s->score >= 0)
         strbuf_addf(&sb, " · resilience score %.1f / 100", s->score);
@@ -328,7 +365,8 @@ char *ci_summary_markdown(const struct ci_summary *s, const char *marker)
     if (s->count > 0)
         add_experiment_table(&sb, s);
     else
-        strbuf_addstr(&sb, "No journal or verify result was found for this run.\n");
+        strbuf_addstr(&sb, "No journal or verify result was found for this run: nothing was "
+                          "validated.\n");
     add_objectives_table(&sb, s);
     add_healing_table(&sb, s);
     if (s->note_count > 0) {
@@ -360,6 +398,7 @@ char *ci_issue_body(const struct ci_summary *s, const struct ci_experiment *e, i
 {
     struct strbuf sb = STRBUF_INIT;
     char *marker = ci_issue_marker(e->title);
+    char *verdict;
     size_t i;
     json_t *o;
 
@@ -367,8 +406,9 @@ char *ci_issue_body(const struct ci_summary *s, const struct ci_experiment *e, i
     add_cell(&sb, e->title);
     strbuf_addf(&sb, "** failed in %d consecutive run%s on `%s`.\n\n", streak,
                 streak == 1 ? "" : "s", branch);
-    strbuf_addf(&sb, "- Verdict of the latest run: %s\n",
-                e->verdict != NULL ? e->verdict : "objectives missed");
+    verdict = ci_experiment_verdict_text(e);
+    strbuf_addf(&sb, "- Verdict of the latest run: %s\n", verdict);
+    free(verdict);
     json_array_foreach(e->objectives, i, o) {
         if (json_is_true(json_object_get(o, "met")))
             continue;

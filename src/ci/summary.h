@@ -24,6 +24,7 @@ struct ci_experiment {
     json_t *objectives;         /* the experiment's "objectives" from verify, or NULL */
     double score;               /* resilience score 0-100; negative when unknown */
     bool objectives_passed;     /* every objective met (true without objectives) */
+    bool verified;              /* objectives came from verify, not from the journal */
     char *trend[CI_TREND_MAX];  /* outcomes of the latest recorded runs, newest first */
     size_t trend_count;
     int failure_streak;         /* failed runs in a row on the default branch, newest first */
@@ -56,8 +57,10 @@ struct ci_summary {
 /* Sets an empty summary: no experiment, passed, score unknown. */
 void ci_summary_init(struct ci_summary *s);
 
-/* Adds the experiment of one journal. Returns 0, or -1 with err naming
- * the file for a journal without experiment.title or status. */
+/* Adds the experiment of one journal, with the objectives that `run`
+ * judged into its "verdicts" when there are any (verify results replace
+ * them). Returns 0, or -1 with err naming the file for a journal without
+ * experiment.title or status. */
 int ci_summary_add_journal(struct ci_summary *s, json_t *journal, const char *path,
                            struct err *err);
 
@@ -77,11 +80,16 @@ int ci_summary_add_history(struct ci_summary *s, const char *location, int trend
 void ci_summary_note(struct ci_summary *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* True when every experiment passed and verify found every objective met. */
+/* True when there is at least one experiment, every experiment passed
+ * and verify found every objective met. */
 bool ci_summary_passed(const struct ci_summary *s);
 
 /* True when the experiment's run and objectives passed. */
 bool ci_experiment_passed(const struct ci_experiment *e);
+
+/* The word of the Verdict column: the run's verdict, or what failed
+ * ("objectives missed", "failed, objectives missed"). Caller frees. */
+char *ci_experiment_verdict_text(const struct ci_experiment *e);
 
 /* Returns the summary as markdown (caller frees), starting with marker
  * when it is not NULL. */

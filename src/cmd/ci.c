@@ -159,8 +159,9 @@ const struct command command_ci = {
         "GITHUB_REPOSITORY, GITHUB_EVENT_PATH and GITHUB_TOKEN; the token is never\n"
         "printed. A 401, 403 or 404 from GitHub is reported with what to check.\n"
         "\n"
-        "exit codes: 0 written (whatever the verdict); 2 invalid options or inputs;\n"
-        "3 the summary could not be written, or with --strict the comment or issue.\n"
+        "exit codes: 0 written (whatever the verdict); 1 written, nothing to judge;\n"
+        "2 invalid options or inputs; 3 the summary could not be written, or with\n"
+        "--strict the comment or issue.\n"
         "ci init exits 2 when the workflow exists and --force is not given.\n",
     .options = ci_options,
     .min_args = 1,

@@ -199,10 +199,59 @@ def test_summary_to_stdout(aftershock, tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "## Chaos validation: ❌ failed" in out
-    assert "| checkout survives | ❌ passed | 1/2 | 50.0 | 2.5 s |" in out
+    # The run completed but an objective was missed: the word says what failed.
+    assert "| checkout survives | ❌ objectives missed | 1/2 | 50.0 | 2.5 s |" in out
     assert "| checkout survives | availability | availability | during | 99 % | 97.5 % | ❌" in out
     assert "resilience score 50.0 / 100" in out
     assert "No history store" in out
+
+
+def test_summary_with_nothing_to_judge_is_not_passed(aftershock, tmp_path):
+    proc = aftershock("ci", "summary", "--journal", "nodir", "-o", "s3.md")
+    assert proc.returncode == 1, proc.stderr
+    text = (tmp_path / "s3.md").read_text()
+    assert text.startswith("## Chaos validation: ⚠️ nothing to judge")
+    assert "passed" not in text.splitlines()[0]
+    assert "0 experiments" in text
+    assert "nothing to judge" in proc.stderr
+
+
+def verdicts(passed):
+    return {"title": "t", "score": 100.0 if passed else 0.0, "passed": passed,
+            "objectives": [{"name": "availability", "kind": "availability", "phase": "during",
+                            "limit": 99.0, "measured": 100.0 if passed else 80.0, "unit": "%",
+                            "weight": 1, "met": passed, "reason": None}]}
+
+
+def test_summary_uses_the_journals_own_verdicts(aftershock, tmp_path):
+    docs = [dict(journal("a"), verdicts=verdicts(False)),
+            dict(journal("b"), verdicts=verdicts(False))]
+    write_journals(tmp_path / "j2", *docs)
+    proc = aftershock("ci", "summary", "--journal", "j2", "-o", "s.md")
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "s.md").read_text()
+    assert text.startswith("## Chaos validation: ❌ failed")
+    assert "| a | ❌ objectives missed | 0/1 | 0.0 | 2.5 s |" in text
+    assert "| b | ❌ objectives missed | 0/1 | 0.0 | 2.5 s |" in text
+
+
+def test_summary_verify_replaces_the_journals_verdicts(aftershock, tmp_path):
+    write_journals(tmp_path / "journals",
+                   dict(journal("checkout survives"), verdicts=verdicts(True)))
+    (tmp_path / "verify.json").write_text(json.dumps(VERIFY))
+    proc = aftershock("ci", "summary", "--verify", "verify.json", "-o", "s.md")
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "s.md").read_text()
+    assert "| checkout survives | ❌ objectives missed | 1/2 | 50.0 | 2.5 s |" in text
+    assert text.count("| checkout survives |") == 3  # one row of the verdict, two objectives
+
+
+def test_summary_failed_run_and_missed_objectives(aftershock, tmp_path):
+    write_journals(tmp_path / "journals",
+                   dict(journal("a", passed=False), verdicts=verdicts(False)))
+    proc = aftershock("ci", "summary", "-o", "s.md")
+    assert proc.returncode == 0, proc.stderr
+    assert "| a | ❌ failed, objectives missed |" in (tmp_path / "s.md").read_text()
 
 
 def test_summary_appends_to_step_summary(aftershock, tmp_path):
@@ -437,7 +486,23 @@ def test_issues_left_alone_off_default_branch(aftershock, tmp_path, github):
     proc = aftershock("ci", "summary", "--issue-after", "1", env=env)
     assert proc.returncode == 0
     assert github.calls() == []
-    assert "not on the default branch" in proc.stdout
+    assert "branch 'feature' (from GITHUB_REF_NAME) is not the default branch 'main'" \
+        in proc.stdout
+
+
+def test_issue_opened_without_github_sha(aftershock, tmp_path, github):
+    db = failing_history(aftershock, tmp_path, 1)
+    write_journals(tmp_path / "journals", journal("checkout survives", passed=False))
+    github.route("GET", ISSUES_QUERY, (200, {}, []))
+    github.route("POST", f"/repos/{REPO}/issues", (201, {}, {"number": 5}))
+    env = issue_env(tmp_path, github, db)
+    del env["GITHUB_SHA"]
+    proc = aftershock("ci", "summary", "--issue-after", "1", "--default-branch", "main",
+                      env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "issues left alone" not in proc.stdout
+    assert github.calls() == [("GET", ISSUES_QUERY), ("POST", f"/repos/{REPO}/issues")]
+    assert "opened issue #5: 'checkout survives' failed 1 run in a row" in proc.stdout
 
 
 def test_server_error_is_retried(aftershock, tmp_path, github):
