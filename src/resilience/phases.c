@@ -129,6 +129,20 @@ size_t resilience_fault_windows(json_t *journal, struct fault_window **out)
     return n;
 }
 
+bool resilience_fault_in_second(const struct fault_window *w, double from)
+{
+    double to = from + 1, overlap = fmin(w->end, to) - fmax(w->start, from);
+    double middle = w->start + (w->end - w->start) / 2;
+
+    if (overlap <= 0)
+        return false;
+    /* A sliver of a fault at the edge of a second (the start of a pause
+     * timed on a second boundary) barely touches its requests. The second
+     * holding the middle of the fault always counts, so a short fault is
+     * never lost. */
+    return overlap >= RESILIENCE_MIN_OVERLAP || (middle >= from && middle < to);
+}
+
 /* Marks one traffic document's timeline. */
 static void mark_traffic(json_t *traffic, const struct fault_window *w, size_t n)
 {
@@ -158,12 +172,12 @@ static void mark_traffic(json_t *traffic, const struct fault_window *w, size_t n
         double from = t0 + (double)json_integer_value(index), to = from + 1;
         json_t *names = json_array();
         for (size_t f = 0; f < n; f++) {
-            if (w[f].start < to && w[f].end > from)
+            if (resilience_fault_in_second(&w[f], from))
                 json_array_append_new(names, json_string(w[f].name));
         }
         const char *phase = json_array_size(names) > 0 ? "during"
-                            : n == 0 || to <= first    ? "before"
-                            : from >= last             ? "after"
+                            : n == 0 || from < first   ? "before"
+                            : to > last                ? "after"
                                                        : "between";
         json_object_set_new(second, "phase", json_string(phase));
         if (json_array_size(names) > 0)

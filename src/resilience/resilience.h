@@ -59,6 +59,15 @@ struct fault_window {
  * Returns the count; *out is malloc'd (NULL for none). */
 size_t resilience_fault_windows(json_t *journal, struct fault_window **out);
 
+/* Seconds of a fault a second must hold to count as `during` it: enough to
+ * ignore clock noise at a second boundary (docs/resilience.md). */
+#define RESILIENCE_MIN_OVERLAP 0.001
+
+/* True when fault w counts in the second [from, from + 1) (epoch seconds):
+ * it covers at least RESILIENCE_MIN_OVERLAP of it, or the second holds the
+ * middle of the fault. */
+bool resilience_fault_in_second(const struct fault_window *w, double from);
+
 /* Marks each second of every traffic timeline in the journal with its
  * phase ("before", "during", "between", "after") and, during faults, their
  * names; adds the fault list to each traffic document. */

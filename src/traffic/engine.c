@@ -169,7 +169,8 @@ static void start_queued(struct engine *e, double now)
     }
 }
 
-static void loop(struct engine *e, volatile sig_atomic_t *stop)
+static void loop(struct engine *e, volatile sig_atomic_t *stop, void (*started)(void *),
+                 void *arg)
 {
     uint64_t n_sched = 0;
     bool stopping = false;
@@ -185,6 +186,11 @@ static void loop(struct engine *e, volatile sig_atomic_t *stop)
             stopping = true;
         expire_backlog(e, now);
         start_queued(e, now);
+        /* The first request is on its way: the caller may go on. */
+        if (started != NULL) {
+            started(arg);
+            started = NULL;
+        }
         if (stopping && e->backlog.count == 0 && e->idle == e->spec->connections)
             break;
 
@@ -248,6 +254,12 @@ bool traffic_status_expected(const struct traffic_spec *spec, long status)
 json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop,
                     struct err *err)
 {
+    return traffic_run_notify(spec, stop, err, NULL, NULL);
+}
+
+json_t *traffic_run_notify(const struct traffic_spec *spec, volatile sig_atomic_t *stop,
+                           struct err *err, void (*started)(void *), void *arg)
+{
     struct engine e;
     json_t *result = NULL;
     double wall0;
@@ -268,7 +280,7 @@ json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop
              spec->rate, spec->duration, spec->connections);
     wall0 = time_wall();
     e.t0 = time_monotonic();
-    loop(&e, stop);
+    loop(&e, stop, started, arg);
     double elapsed = time_monotonic() - e.t0;
     close_seconds(&e, true);
     log_info("traffic", "stop url=%s sent=%llu succeeded=%llu", spec->url,

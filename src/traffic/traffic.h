@@ -62,10 +62,18 @@ void traffic_spec_release(struct traffic_spec *spec);
 json_t *traffic_run(const struct traffic_spec *spec, volatile sig_atomic_t *stop,
                     struct err *err);
 
+/* traffic_run, calling started(arg) once, on the traffic's thread, right
+ * after the first request was handed to a connection (not called when the
+ * traffic cannot start). */
+json_t *traffic_run_notify(const struct traffic_spec *spec, volatile sig_atomic_t *stop,
+                           struct err *err, void (*started)(void *), void *arg);
+
 /* Traffic on a thread of its own, for the experiment-wide `traffic` key. */
 struct traffic_session;
 
-/* Starts sending on a new thread. Returns 0, or -1 with err set. */
+/* Starts sending on a new thread and returns once the first request is
+ * sent, so what the caller does next is covered by the timeline. Returns 0,
+ * or -1 with err set (the traffic could not start). */
 int traffic_session_start(json_t *decl, struct traffic_session **out, struct err *err);
 
 /* Waits the spec's tail, stops the traffic, joins the thread and returns the

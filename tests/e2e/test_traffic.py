@@ -254,3 +254,31 @@ http {{
         assert "certificate" in verified["errors"]["other"].lower()
     finally:
         stop_process(proc)
+
+
+def test_run_wide_traffic_flows_before_the_steady_state(aftershock, tmp_path, flaky):
+    experiment = {
+        "title": "order", "description": "d",
+        "traffic": {"url": flaky.url, "rate": 50, "timeout": 5},
+        "steady-state-hypothesis": {
+            "title": "up", "probes": [{"type": "probe", "name": "look",
+                                       "provider": {"type": "process", "path": "true"},
+                                       "tolerance": 0}]},
+        "method": [{"type": "action", "name": "pause",
+                    "provider": {"type": "process", "path": "true"},
+                    "pauses": {"before": 1}}],
+    }
+    result, journal = run_experiment(aftershock, tmp_path, experiment)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+
+    def first(text):
+        return next(i for i, line in enumerate(lines) if text in line)
+
+    assert first("traffic: start") < first("steady state before the method")
+    assert first("traffic: start") < first("runner: method start")
+    # The hypothesis probe started after the traffic did.
+    traffic = journal["traffic"]
+    probe = journal["steady_states"]["before"]["probes"][0]
+    assert probe["start"] > traffic["start"]
+    assert traffic["timeline"][0]["sent"] > 0

@@ -138,6 +138,51 @@ static void test_phases_and_verdicts(void **state)
     json_decref(j);
 }
 
+static const char *phase_of(json_t *j, int index)
+{
+    json_t *s = json_array_get(json_object_get(json_object_get(j, "traffic"), "timeline"),
+                               (size_t)index);
+    return json_string_value(json_object_get(s, "phase"));
+}
+
+/* A fault that touches a second for a fraction of a millisecond does not make it `during`. */
+static void test_sliver_of_a_fault_is_not_during(void **state)
+{
+    static const int all[12] = { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 };
+    json_t *run = json_pack("[o]", record("action", "pause", json_pack("{s:s}", "type", "process"),
+                                          2.99986, 6.0001));
+    json_t *j = journal(all, run, json_array());
+
+    (void)state;
+    resilience_mark_phases(j);
+    assert_string_equal(phase_of(j, 1), "before");
+    assert_string_equal(phase_of(j, 2), "before");
+    assert_string_equal(phase_of(j, 3), "during");
+    assert_string_equal(phase_of(j, 5), "during");
+    assert_string_equal(phase_of(j, 6), "after");
+    json_decref(j);
+}
+
+/* A fault shorter than RESILIENCE_MIN_OVERLAP counts in the second that holds its middle. */
+static void test_short_fault_counts_where_its_middle_is(void **state)
+{
+    static const int all[12] = { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 };
+    json_t *run = json_pack("[o]", record("action", "kill", json_pack("{s:s}", "type", "process"),
+                                          2.9993, 3.0009));
+    json_t *j = journal(all, run, json_array());
+    struct fault_window w = { "x", T0 + 4.9995, T0 + 5.0005 };
+
+    (void)state;
+    resilience_mark_phases(j);
+    assert_string_equal(phase_of(j, 2), "before");
+    assert_string_equal(phase_of(j, 3), "during");
+    assert_string_equal(phase_of(j, 4), "after");
+    /* The middle falls on 5.0: second 5 counts, second 4 does not. */
+    assert_false(resilience_fault_in_second(&w, T0 + 4));
+    assert_true(resilience_fault_in_second(&w, T0 + 5));
+    json_decref(j);
+}
+
 static void test_recovery_needs_a_full_window(void **state)
 {
     static const int flapping[12] = { 10, 10, 10, 5, 5, 5, 10, 10, 5, 10, 10, 5 };
@@ -204,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_toxic_lasts_until_removed),
         cmocka_unit_test(test_stop_without_duration_lasts_to_rollbacks),
         cmocka_unit_test(test_phases_and_verdicts),
+        cmocka_unit_test(test_sliver_of_a_fault_is_not_during),
+        cmocka_unit_test(test_short_fault_counts_where_its_middle_is),
         cmocka_unit_test(test_recovery_needs_a_full_window),
         cmocka_unit_test(test_no_objectives_scores_full),
         cmocka_unit_test(test_invalid_objectives_rejected),
