@@ -297,6 +297,7 @@ static int run_install(struct deps_state *st, const struct deps_settings *s)
     size_t n = 0;
     struct err err;
     int code = EXIT_OK;
+    int rc;
 
     if (names == NULL)
         return EXIT_RUNFAIL;
@@ -320,7 +321,15 @@ static int run_install(struct deps_state *st, const struct deps_settings *s)
         code = EXIT_RUNFAIL;
         goto cleanup;
     }
-    if (install_run(s->python, pip_args, names, n, st->installs, &err) != 0)
+    rc = install_run(s->python, pip_args, names, n, st->installs, &err);
+    if (rc == INSTALL_EXTERNALLY_MANAGED) {
+        ui_error("%s", err.msg);
+        ui_hint("create a virtual environment (python3 -m venv .venv) and pass "
+                "--python .venv/bin/python");
+        code = EXIT_RUNFAIL;
+        goto cleanup;
+    }
+    if (rc != 0)
         goto run_failed;
     st->n_installs = n;
     if (install_check_imports(s->python, (const char *const *)a->third_party,

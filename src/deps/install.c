@@ -101,8 +101,11 @@ static void last_line(const char *text, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(end - start), start);
 }
 
+/* Runs pip install once. Sets *managed when pip rejected the interpreter as
+ * externally managed (PEP 668); pip then installs nothing. */
 static int run_pip(const char *python, char *const *pip_args, const char *const *names,
-                   size_t n, int *status, char *message, size_t message_size, struct err *err)
+                   size_t n, int *status, bool *managed, char *message, size_t message_size,
+                   struct err *err)
 {
     size_t n_args = 0;
     char **argv;
@@ -132,8 +135,14 @@ static int run_pip(const char *python, char *const *pip_args, const char *const 
     if (rc != 0)
         return -1;
     *status = res.timed_out ? -1 : res.exit_code;
+    /* pip 23.0 and later print this error code when the interpreter's stdlib
+     * folder has an EXTERNALLY-MANAGED file, as Debian 12's python3 has. */
+    *managed = res.exit_code != 0 && (strstr(res.err, "externally-managed-environment") != NULL ||
+                                      strstr(res.out, "externally-managed-environment") != NULL);
     if (res.exit_code != 0) {
         last_line(res.err[0] != '\0' ? res.err : res.out, message, message_size);
+        if (*managed)
+            snprintf(message, message_size, "the interpreter is externally managed (PEP 668)");
         if (res.timed_out)
             snprintf(message, message_size, "pip timed out after %.0f s", PIP_TIMEOUT);
         log_warn("deps", "pip install failed status=%d message=%s", res.exit_code, message);
@@ -146,6 +155,7 @@ int install_run(const char *python, char *const *pip_args, const char *const *na
                 size_t n, struct install_outcome *outcomes, struct err *err)
 {
     int status;
+    bool managed = false;
     char message[512] = "";
 
     for (size_t i = 0; i < n; i++) {
@@ -158,8 +168,13 @@ int install_run(const char *python, char *const *pip_args, const char *const *na
     }
     if (n == 0)
         return 0;
-    if (run_pip(python, pip_args, names, n, &status, message, sizeof(message), err) != 0)
+    if (run_pip(python, pip_args, names, n, &status, &managed, message, sizeof(message), err) != 0)
         return -1;
+    if (managed) {
+        err_set(err, "'%s' is managed by the system (PEP 668), so pip does not install into it",
+                python);
+        return INSTALL_EXTERNALLY_MANAGED;
+    }
     if (status == 0) {
         for (size_t i = 0; i < n; i++)
             outcomes[i].ok = true;
@@ -172,7 +187,7 @@ int install_run(const char *python, char *const *pip_args, const char *const *na
 
     /* One failure fails the whole batch, so each package is tried alone to tell which. */
     for (size_t i = 0; i < n; i++) {
-        if (run_pip(python, pip_args, &names[i], 1, &status, outcomes[i].message,
+        if (run_pip(python, pip_args, &names[i], 1, &status, &managed, outcomes[i].message,
                     sizeof(outcomes[i].message), err) != 0)
             return -1;
         outcomes[i].ok = status == 0;

@@ -26,10 +26,15 @@ struct import_outcome {
 char **install_split_words(const char *text, struct err *err);
 void install_free_words(char **words);
 
+/* Returned by install_run when pip rejects the interpreter as externally
+ * managed (PEP 668), for example Debian's /usr/bin/python3. */
+#define INSTALL_EXTERNALLY_MANAGED (-2)
+
 /* Runs `python -m pip install [pip_args] NAME...` once for all names, then,
  * if that fails, once per name to tell which ones fail. Every name must be
  * a valid PEP 508 distribution name (checked again here). Returns 0 when pip
- * ran (outcomes filled), or -1 with err set when it could not be started. */
+ * ran (outcomes filled), -1 with err set when it could not be started, or
+ * INSTALL_EXTERNALLY_MANAGED with err set (nothing was installed). */
 int install_run(const char *python, char *const *pip_args, const char *const *names,
                 size_t n, struct install_outcome *outcomes, struct err *err);
 

@@ -517,6 +517,37 @@ def test_install_failure_reported_per_package(aftershock, tmp_path):
     assert importable == {"goodmod": True, "nowheelmod": False}
 
 
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+def system_python_is_managed():
+    """True when /usr/bin/python3 has PEP 668's EXTERNALLY-MANAGED marker, as on Debian 12."""
+    if not SYSTEM_PYTHON.exists():
+        return False
+    stdlib = subprocess.run([str(SYSTEM_PYTHON), "-c", "import sysconfig; "
+                             "print(sysconfig.get_paths()['stdlib'])"],
+                            capture_output=True, text=True).stdout.strip()
+    return bool(stdlib) and (Path(stdlib) / "EXTERNALLY-MANAGED").exists()
+
+
+@pytest.mark.skipif(not system_python_is_managed(),
+                    reason="/usr/bin/python3 is not externally managed (PEP 668) here")
+def test_install_into_managed_python_explained(aftershock, tmp_path):
+    # Nothing can be installed even if pip accepted the interpreter: no index, an empty
+    # wheel folder and a distribution name that exists nowhere.
+    (tmp_path / "wheels").mkdir()
+    write(tmp_path, {"proj/app.py": "import aftershock_no_such_module\n"})
+    result = aftershock("deps", "proj", "--install", "--python", str(SYSTEM_PYTHON),
+                        "--pip-args",
+                        f"--no-index --find-links {tmp_path / 'wheels'}", timeout=600,
+                        env={"PIP_BREAK_SYSTEM_PACKAGES": "0", "PIP_FIND_LINKS": ""})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "managed by the system (PEP 668)" in result.stderr
+    assert "python3 -m venv .venv" in result.stderr
+    assert "--python .venv/bin/python" in result.stderr
+    assert "install failed" not in result.stdout
+
+
 def test_install_without_interpreter_exits_3(aftershock, tmp_path):
     write(tmp_path, {"app.py": "import yaml\n"})
     result = aftershock("deps", "--install", "--python", "/nonexistent/python")
