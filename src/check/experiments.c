@@ -92,27 +92,57 @@ static bool left_to_check_one(struct check_state *st, struct check_file *f,
     return invalid;
 }
 
+/* Returns overrides that declare every key of `configuration` and of every
+ * `secrets` scope, so that values resolve even with an environment
+ * variable missing and substitution reports every other problem. */
+static json_t *declared_placeholders(json_t *doc)
+{
+    json_t *placeholders = json_object();
+    json_t *scopes = json_object_get(doc, "secrets");
+    const char *key, *scope_name;
+    json_t *value, *scope;
+
+    json_object_foreach(json_object_get(doc, "configuration"), key, value)
+        json_object_set_new(placeholders, key, json_string(""));
+    json_object_foreach(scopes, scope_name, scope) {
+        json_object_foreach(scope, key, value)
+            json_object_set_new(placeholders, key, json_string(""));
+    }
+    return placeholders;
+}
+
 /* Resolves and substitutes one valid experiment. Problems about process
- * paths are left to check 4. Returns the number of problems added to r. */
+ * paths are left to check 4. Every problem is reported: an unset
+ * environment variable does not hide an undefined ${} reference.
+ * Returns the number of problems added to r. */
 static size_t resolve_file(struct check_state *st, struct check_file *f, struct check_result *r)
 {
-    struct problems problems, resolved;
+    struct problems problems, resolved, ignored;
     size_t added = 0;
     json_t *values, *exec;
+    bool complete = true;
 
     problems_init(&problems, f->display);
     values = experiment_resolve_values(f->doc, NULL, &problems);
-    if (values == NULL)
-        goto done;
+    if (values == NULL) {
+        /* Go on with placeholders for the keys, to find undefined references too. */
+        json_t *placeholders = declared_placeholders(f->doc);
+        problems_init(&ignored, f->display);
+        values = experiment_resolve_values(f->doc, placeholders, &ignored);
+        problems_release(&ignored);
+        json_decref(placeholders);
+        complete = false;
+        if (values == NULL)
+            goto done;
+    }
     exec = json_deep_copy(f->doc);
     experiment_resolve_refs(exec);
     experiment_substitute(exec, values, "", &problems);
     json_decref(values);
-    if (problems.count > 0) {
+    if (problems.count > 0 || !complete) {
         json_decref(exec);
         goto done;
     }
-
     /* A reference may resolve to a value of the wrong type (a port that
      * is not a number); the validator checks the substituted values. */
     problems_init(&resolved, f->display);
@@ -133,7 +163,9 @@ done:
 
 void check_references(struct check_state *st, struct check_result *r)
 {
-    size_t checked = 0, with_problems = 0, skipped_invalid = 0;
+    size_t checked = 0, with_problems = 0, not_checked = 0, skipped_invalid = 0;
+    const char *env_fix = "export the environment variable, give the `env` entry a default, "
+                          "or declare the key under `configuration`";
 
     for (size_t i = 0; i < st->n_files; i++) {
         struct check_file *f = &st->files[i];
@@ -141,7 +173,7 @@ void check_references(struct check_state *st, struct check_result *r)
 
         if (left_to_check_one(st, f, r)) {
             if (r->problems.count > before)
-                with_problems++;
+                not_checked++;
             else
                 skipped_invalid++;
             continue;
@@ -153,10 +185,19 @@ void check_references(struct check_state *st, struct check_result *r)
         }
     }
     if (with_problems > 0)
-        result_fail(r, "export the environment variable, give the `env` entry a default, or "
-                       "declare the key under `configuration`",
+        result_fail(r, not_checked > 0 ? "export the environment variable, give the `env` entry "
+                                         "a default, or declare the key under `configuration`; "
+                                         "correct the invalid files first ('aftershock check "
+                                         "--only 1' names their problems)"
+                                       : env_fix,
                     "%zu experiment file%s with references that do not resolve: %s",
                     with_problems, with_problems == 1 ? "" : "s", first_problem(r));
+    else if (not_checked > 0)
+        result_fail(r, "correct the invalid experiment files: 'aftershock check --only 1' names "
+                       "the fields",
+                    "%zu experiment file%s not checked because %s invalid: %s", not_checked,
+                    not_checked == 1 ? "" : "s", not_checked == 1 ? "it is" : "they are",
+                    first_problem(r));
     else
         result_pass(r, "every ${} reference and env key resolves in %zu experiment file%s%s",
                     checked, checked == 1 ? "" : "s",

@@ -390,6 +390,32 @@ def test_deps_failure_is_reported(repo, aftershock):
         assert "does-not-exist.txt" in checks[3]["reason"]
 
 
+def test_every_unresolved_reference_is_listed(repo, aftershock):
+    (repo / "experiments" / "service.yaml").write_text(
+        VALID_EXPERIMENT.replace("default: eu\n", "")
+        .replace("AFTERSHOCK_CHECK_REGION", "AFTERSHOCK_CHECK_UNSET_VARIABLE")
+        .replace('arguments: ["${greeting}", "${region}"]',
+                 'arguments: ["${greeting}", "${region}", "${undefined_thing}"]'))
+    proc = run_check(aftershock, "--only", "2")
+    checks, _ = results(proc)
+    assert proc.returncode == 1
+    problems = checks[2]["problems"]
+    assert len(problems) == 2, problems
+    assert "AFTERSHOCK_CHECK_UNSET_VARIABLE" in problems[0]
+    assert "undefined_thing" in problems[1]
+    assert not any("greeting" in p or "${region}" in p for p in problems)
+
+
+def test_invalid_file_under_only_two_gets_its_own_fix(repo, aftershock):
+    plant_invalid_experiment(repo)
+    proc = run_check(aftershock, "--only", "2")
+    checks, _ = results(proc)
+    assert proc.returncode == 1
+    assert "not checked because it is invalid" in checks[2]["reason"]
+    assert "--only 1" in checks[2]["fix"]
+    assert "environment variable" not in checks[2]["fix"]
+
+
 def test_only_and_skip_select_checks(repo, aftershock):
     proc = aftershock("check", "--json", "--only", "1,store")
     checks, _ = results(proc)
