@@ -200,22 +200,27 @@ static int load_requirements(const struct opt_values *opts, const struct req_loc
 }
 
 /* The file --fix appends to: the first chosen or found requirements file,
- * else a new requirements.txt in create_dir. A chosen pyproject.toml is not edited. */
+ * else a new requirements.txt in create_dir. When that file must not be
+ * rewritten, sets why and a hint that fits the case. A chosen pyproject.toml
+ * is never edited. */
 static char *fix_target(const struct req_set *reqs, const char *create_dir, bool chosen,
-                        const char **why)
+                        const char **why, const char **hint)
 {
     for (size_t i = 0; i < reqs->n_files; i++) {
         const struct req_file *f = &reqs->files[i];
 
         if (f->included || f->pyproject)
             continue;
-        if (f->failed)
+        if (f->failed) {
             *why = "the requirements file could not be parsed, so it was not rewritten";
+            *hint = "fix the line reported as DEP006, or choose another file with --requirements";
+        }
         return strdup(f->path);
     }
     if (chosen && reqs->n_files > 0) {
-        *why = "--fix appends to requirements files and does not edit pyproject.toml; pass "
-               "--requirements FILE.txt";
+        *why = "--fix appends to requirements files and does not edit pyproject.toml";
+        *hint = "add the distributions to pyproject.toml yourself, or also pass an existing "
+                "requirements file to append to, e.g. -r pyproject.toml -r requirements.txt";
         return strdup(reqs->files[0].path);
     }
     return join_path(create_dir, "requirements.txt");
@@ -240,15 +245,15 @@ struct deps_state {
 static int run_fix(struct deps_state *st, const char *create_dir, bool chosen, bool pin)
 {
     const struct analysis *a = &st->analysis;
-    const char *why = NULL;
+    const char *why = NULL, *hint = NULL;
     struct err err;
     int code = EXIT_OK;
 
-    st->fix_file = fix_target(&st->reqs, create_dir, chosen, &why);
+    st->fix_file = fix_target(&st->reqs, create_dir, chosen, &why, &hint);
     if (why != NULL) {
         st->fix_error = why;
         ui_error("'%s': %s", st->fix_file, why);
-        ui_hint("fix the line reported as DEP006, or choose another file with --requirements");
+        ui_hint("%s", hint);
         return EXIT_USAGE;
     }
     st->fixed = calloc(a->n_needed + 1, sizeof(char *));

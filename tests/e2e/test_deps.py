@@ -366,6 +366,7 @@ def test_unparseable_requirements_never_rewritten(aftershock, tmp_path):
     result = aftershock("deps", "--python", "/nonexistent/python", "--fix")
     assert result.returncode == 2
     assert "requirements.txt:2:1: DEP006" in result.stdout
+    assert "hint: fix the line reported as DEP006" in result.stderr
     assert (tmp_path / "requirements.txt").read_bytes() == original
 
 
@@ -376,6 +377,19 @@ def test_pyproject_is_not_edited(aftershock, tmp_path):
                         "pyproject.toml")
     assert result.returncode == 2
     assert "does not edit pyproject.toml" in result.stderr
+    assert "DEP006" not in result.stderr
+    assert "-r pyproject.toml -r requirements.txt" in result.stderr
+    assert (tmp_path / "pyproject.toml").read_text() == original
+
+
+def test_pyproject_with_requirements_file_fixed(aftershock, tmp_path):
+    original = "[project]\nname = \"demo\"\ndependencies = []\n"
+    write(tmp_path, {"app.py": "import yaml\n", "pyproject.toml": original,
+                     "requirements.txt": ""})
+    result = aftershock("deps", "--python", "/nonexistent/python", "--fix", "-r",
+                        "pyproject.toml", "-r", "requirements.txt")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "requirements.txt").read_text() == "PyYAML\n"
     assert (tmp_path / "pyproject.toml").read_text() == original
 
 
