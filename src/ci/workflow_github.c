@@ -1,6 +1,19 @@
 /* The GitHub Actions workflow text that `ci init` writes. */
 #include "ci/workflow_internal.h"
 
+/* The runner's own python3 is externally managed (PEP 668), so pip refuses
+ * to install into it: every job that installs Python packages sets up a
+ * Python, makes a virtual environment in .venv, puts it first on PATH for
+ * the later steps, and passes its interpreter to `deps --python`. */
+#define PYTHON_VENV_STEPS \
+    "      - uses: actions/setup-python@v5\n" \
+    "        with:\n" \
+    "          python-version: \"3.x\"\n" \
+    "      - name: Create the Python virtual environment\n" \
+    "        run: |\n" \
+    "          python3 -m venv .venv\n" \
+    "          echo \"$PWD/.venv/bin\" >> \"$GITHUB_PATH\"\n"
+
 /* "@EXPERIMENTS@" is replaced by the shell words that match the project's
  * experiment files. Jobs after chaos run with `!cancelled()`, so a finding
  * still reaches the verdict, the report and the summary. */
@@ -45,8 +58,9 @@ const char ci_github_template[] =
     "    steps:\n"
     "      - uses: actions/checkout@v4\n"
     "@INSTALL@"
+    PYTHON_VENV_STEPS
     "      - name: Declare and install Python dependencies\n"
-    "        run: aftershock deps --fix --install --output reports/deps.md\n"
+    "        run: aftershock deps --python .venv/bin/python --fix --install --output reports/deps.md\n"
     "      - name: Upload the dependency audit\n"
     "        if: ${{ !cancelled() }}\n"
     "        uses: actions/upload-artifact@v4\n"
@@ -88,8 +102,9 @@ const char ci_github_template[] =
     "          restore-keys: |\n"
     "            chaos-history-${{ github.ref_name }}-\n"
     "            chaos-history-\n"
+    PYTHON_VENV_STEPS
     "      - name: Install Python dependencies\n"
-    "        run: aftershock heal -- aftershock deps --fix --install\n"
+    "        run: aftershock heal -- aftershock deps --python .venv/bin/python --fix --install\n"
     "      - name: Run the experiments under heal\n"
     "        shell: bash\n"
     "        run: |\n"

@@ -1,6 +1,13 @@
 /* The GitLab CI pipeline text that `ci init --provider gitlab` writes. */
 #include "ci/workflow_internal.h"
 
+/* The image's python3 may be externally managed (PEP 668): the jobs that
+ * install Python packages make a virtual environment in .venv first, put
+ * it first on PATH and pass its interpreter to `deps --python`. */
+#define PYTHON_VENV_SCRIPT \
+    "    - python3 -m venv .venv\n" \
+    "    - export PATH=\"$PWD/.venv/bin:$PATH\"\n"
+
 /* "@EXPERIMENTS@" is replaced as in the GitHub workflow. GitLab keeps
  * schedules in the project settings, not in this file, so the weekly run
  * is a schedule the project adds (docs/ci.md describes it). */
@@ -37,7 +44,8 @@ const char ci_gitlab_template[] =
     "dependency:\n"
     "  stage: dependency\n"
     "  script:\n"
-    "    - aftershock deps --fix --install --output reports/deps.md\n"
+    PYTHON_VENV_SCRIPT
+    "    - aftershock deps --python .venv/bin/python --fix --install --output reports/deps.md\n"
     "  artifacts:\n"
     "    when: always\n"
     "    paths: [reports/deps.md]\n"
@@ -63,7 +71,8 @@ const char ci_gitlab_template[] =
     "    key: chaos-history-$CI_COMMIT_REF_SLUG\n"
     "    paths: [reports/chaos_history.db]\n"
     "  script:\n"
-    "    - aftershock heal -- aftershock deps --fix --install\n"
+    PYTHON_VENV_SCRIPT
+    "    - aftershock heal -- aftershock deps --python .venv/bin/python --fix --install\n"
     "    - mkdir -p journals reports\n"
     "    - |\n"
     "      set --\n"

@@ -58,8 +58,32 @@ def test_init_stages_in_order(workflow):
         assert "Install aftershock" in [s.get("name") for s in job["steps"]]
 
 
+VENV_PYTHON = "--python .venv/bin/python"
+
+
+def assert_installs_into_venv(job):
+    """pip refuses the runner's own python3 (PEP 668): a venv comes first, then deps uses it."""
+    steps = job["steps"]
+    setup = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/setup-python")]
+    venv = [i for i, s in enumerate(steps) if "python3 -m venv .venv" in s.get("run", "")]
+    deps = [i for i, s in enumerate(steps) if "aftershock deps" in s.get("run", "")]
+    assert setup and venv and deps
+    assert setup[0] < venv[0] < deps[0]
+    assert '.venv/bin" >> "$GITHUB_PATH"' in steps[venv[0]]["run"]
+    for i in deps:
+        assert VENV_PYTHON in steps[i]["run"]
+
+
 def test_init_dependency_stage(workflow):
-    assert "aftershock deps --fix --install" in steps_text(workflow["jobs"]["dependency"])
+    job = workflow["jobs"]["dependency"]
+    assert f"aftershock deps {VENV_PYTHON} --fix --install" in steps_text(job)
+    assert_installs_into_venv(job)
+
+
+def test_init_only_venv_jobs_run_deps(workflow):
+    for name, job in workflow["jobs"].items():
+        if name not in ("dependency", "chaos"):
+            assert "aftershock deps" not in steps_text(job), name
 
 
 def test_init_config_stage_auto_fix(workflow):
@@ -75,6 +99,8 @@ def test_init_chaos_stage_runs_under_heal(workflow):
     job = workflow["jobs"]["chaos"]
     text = steps_text(job)
     assert "aftershock heal -- aftershock run --journal-path journals/journal.json" in text
+    assert f"aftershock heal -- aftershock deps {VENV_PYTHON} --fix --install" in text
+    assert_installs_into_venv(job)
     assert "experiments/*.yaml experiments/*.yml experiments/*.json" in text
     artifacts = {s["with"]["name"]: s["with"]["path"] for s in job["steps"]
                  if s.get("uses", "").startswith("actions/upload-artifact")}
@@ -144,6 +170,14 @@ def test_init_gitlab(aftershock, tmp_path):
         assert doc[stage]["stage"] == stage
         assert command in "\n".join(doc[stage]["script"])
     assert doc["resilience"]["artifacts"]["reports"]["junit"] == "reports/junit.xml"
+    for stage in ("dependency", "chaos"):
+        script = doc[stage]["script"]
+        venv = script.index("python3 -m venv .venv")
+        assert script[venv + 1] == 'export PATH="$PWD/.venv/bin:$PATH"'
+        deps = [i for i, line in enumerate(script) if "aftershock deps" in line]
+        assert deps and all(i > venv and VENV_PYTHON in script[i] for i in deps)
+    for stage in ("config", "resilience", "report", "summary"):
+        assert "aftershock deps" not in "\n".join(doc[stage]["script"])
     sources = " ".join(rule["if"] for rule in doc["workflow"]["rules"])
     for source in ("push", "merge_request_event", "schedule", "web"):
         assert source in sources
