@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "deps/pysource.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 #include "util/timeutil.h"
@@ -148,9 +149,13 @@ void report_imports_json_write(FILE *out, const struct scan_result *scan)
     strbuf_release(&sb);
 }
 
+/* Prints the counts, unless --quiet lowered logging to errors only. */
 static void summary_line(FILE *out, const struct deps_run *run)
 {
     const struct analysis *a = run->analysis;
+
+    if (log_threshold <= LOG_ERROR)
+        return;
 
     fprintf(out, "%zu files scanned: %zu missing, %zu unused, %zu errors, %zu warnings\n",
             run->scan->count, a->missing, a->unused, a->errors, a->warnings);

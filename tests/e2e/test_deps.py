@@ -283,6 +283,19 @@ def test_text_and_github_formats(aftershock, tmp_path):
         "is not declared"
 
 
+@pytest.mark.parametrize("position", ["global", "command"])
+def test_quiet_prints_only_findings(aftershock, tmp_path, position):
+    write(tmp_path, {"app.py": "import yaml\n", "requirements.txt": ""})
+    args = ["-q", "deps"] if position == "global" else ["deps", "-q"]
+    result = aftershock(*args, "--python", sys.executable)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == \
+        ["app.py:1:8: DEP001 'yaml' is imported but 'PyYAML' is not declared"]
+    assert "scanned" not in result.stderr
+    loud = aftershock("deps", "--python", sys.executable)
+    assert "scanned" in loud.stderr
+
+
 def test_markdown_audit_report(aftershock, tmp_path):
     write(tmp_path, {"app.py": "import yaml\n", "requirements.txt": "# deps\n"})
     result = aftershock("deps", "--python", "/nonexistent/python", "--fix", "--output",
