@@ -405,7 +405,7 @@ void validation_run(struct validation *v, json_t *experiment)
     check_runtime(v, json_object_get(experiment, "runtime"));
     check_proxies(v, json_object_get(experiment, "proxies"));
     validation_check_run_traffic(v, json_object_get(experiment, "traffic"));
-    validation_check_objectives(v, json_object_get(experiment, "objectives"));
+    validation_check_objectives(v, experiment);
     /* `controls`, `extensions` and `contributions` are accepted and not used. */
 
     json_decref(v->declared);

@@ -60,7 +60,7 @@ extern const char *const validation_stress_keys[];
 
 /* Checks the experiment-wide `traffic` key and the `objectives` list (validate_traffic.c). */
 void validation_check_run_traffic(struct validation *v, json_t *traffic);
-void validation_check_objectives(struct validation *v, json_t *objectives);
+void validation_check_objectives(struct validation *v, json_t *experiment);
 
 /* Runs every structural check on the experiment. */
 void validation_run(struct validation *v, json_t *experiment);

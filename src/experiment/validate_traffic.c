@@ -60,16 +60,20 @@ void validation_check_run_traffic(struct validation *v, json_t *traffic)
     check_spec(v, traffic, "traffic");
 }
 
-void validation_check_objectives(struct validation *v, json_t *objectives)
+void validation_check_objectives(struct validation *v, json_t *experiment)
 {
+    json_t *objectives = json_object_get(experiment, "objectives");
     struct objective *list;
     size_t n;
     struct err err;
 
     if (objectives == NULL)
         return;
-    if (objectives_parse(objectives, &list, &n, &err) != 0)
+    if (objectives_parse(objectives, &list, &n, &err) != 0) {
         problems_add(v->problems, "objectives", "%s", err.msg);
-    else
-        objectives_free(list, n);
+        return;
+    }
+    if (objectives_check_phases(list, n, experiment, &err) != 0)
+        problems_add(v->problems, "objectives", "%s", err.msg);
+    objectives_free(list, n);
 }

@@ -243,6 +243,10 @@ int resilience_judge(json_t *journal, const char *path, struct judgement *out, s
     if (objectives_parse(json_object_get(experiment, "objectives"), &out->objectives, &out->n,
                          err) != 0)
         return -1;
+    if (objectives_check_phases(out->objectives, out->n, experiment, err) != 0) {
+        judgement_release(out);
+        return -1;
+    }
     traffic = resilience_traffic(journal);
     if (traffic != NULL && check_timeline(traffic, err) != 0) {
         judgement_release(out);

@@ -181,6 +181,105 @@ int objectives_parse(json_t *list, struct objective **out, size_t *n, struct err
     return 0;
 }
 
+/* The activity a ref in a list names: the first one with that name and no ref. */
+static json_t *named_activity(json_t *experiment, const char *name)
+{
+    json_t *lists[3] = {
+        json_object_get(json_object_get(experiment, "steady-state-hypothesis"), "probes"),
+        json_object_get(experiment, "method"),
+        json_object_get(experiment, "rollbacks"),
+    };
+
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(lists[l], i, a) {
+            const char *n = json_string_value(json_object_get(a, "name"));
+            if (json_object_get(a, "ref") == NULL && n != NULL && strcmp(n, name) == 0)
+                return a;
+        }
+    }
+    return NULL;
+}
+
+/* A key of a method entry, taken from the activity its ref names when the
+ * entry does not set it. */
+static json_t *entry_get(json_t *experiment, json_t *entry, const char *key)
+{
+    const char *ref = json_string_value(json_object_get(entry, "ref"));
+    json_t *target;
+
+    if (json_object_get(entry, key) != NULL || ref == NULL)
+        return json_object_get(entry, key);
+    target = named_activity(experiment, ref);
+    return json_object_get(target, key);
+}
+
+/* The name an objective's phase may use for this method entry when it is an
+ * action that is a fault (not traffic, not the removal of a toxic), else NULL. */
+static const char *fault_name(json_t *experiment, json_t *entry)
+{
+    const char *type = json_string_value(entry_get(experiment, entry, "type"));
+    json_t *provider = entry_get(experiment, entry, "provider");
+    const char *ptype = json_string_value(json_object_get(provider, "type"));
+    const char *action = json_string_value(json_object_get(provider, "action"));
+    const char *name = json_string_value(entry_get(experiment, entry, "name"));
+
+    if (name == NULL && json_is_string(json_object_get(entry, "ref")))
+        name = json_string_value(json_object_get(entry, "ref"));
+    if (type == NULL || strcmp(type, "action") != 0 || name == NULL)
+        return NULL;
+    if (ptype != NULL && (strcmp(ptype, "traffic") == 0 ||
+                          (strcmp(ptype, "toxic") == 0 && action != NULL &&
+                           strcmp(action, "remove") == 0)))
+        return NULL;
+    return name;
+}
+
+int objectives_check_phases(const struct objective *objectives, size_t n, json_t *experiment,
+                            struct err *err)
+{
+    static const char *const fixed[] = { "before", "during", "between", "after", "overall" };
+    json_t *method = json_object_get(experiment, "method"), *entry;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *phase = objectives[i].phase;
+        bool known = false;
+        size_t k;
+
+        if (objectives[i].kind == OBJECTIVE_RECOVERY)
+            continue;
+        for (k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++)
+            known = known || strcmp(phase, fixed[k]) == 0;
+        json_array_foreach(method, k, entry) {
+            const char *name = fault_name(experiment, entry);
+            known = known || (name != NULL && strcmp(name, phase) == 0);
+        }
+        if (known)
+            continue;
+
+        char faults[512] = "";
+        size_t used = 0;
+        json_array_foreach(method, k, entry) {
+            const char *name = fault_name(experiment, entry);
+            int w;
+            if (name == NULL || used >= sizeof(faults))
+                continue;
+            w = snprintf(faults + used, sizeof(faults) - used, ", '%s'", name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        if (used >= sizeof(faults))
+            strcpy(faults + sizeof(faults) - 6, ", ...");
+        if (used == 0)
+            return err_set(err, "objectives[%zu].phase is '%s'; use before, during, between, "
+                           "after or overall (the method has no action to name)", i, phase);
+        return err_set(err, "objectives[%zu].phase is '%s'; use before, during, between, after, "
+                       "overall, or the name of an action of the method (%s)", i, phase,
+                       faults + 2);
+    }
+    return 0;
+}
+
 void objectives_free(struct objective *objectives, size_t n)
 {
     for (size_t i = 0; objectives != NULL && i < n; i++) {

@@ -41,6 +41,13 @@ struct verdict {
 int objectives_parse(json_t *list, struct objective **out, size_t *n, struct err *err);
 void objectives_free(struct objective *objectives, size_t n);
 
+/* Checks that every phase is before, during, between, after, overall or the
+ * name of a fault of the experiment's method (an action other than traffic
+ * and toxic removal). Returns 0, or -1 with err naming the objective and
+ * listing the valid values. */
+int objectives_check_phases(const struct objective *objectives, size_t n, json_t *experiment,
+                            struct err *err);
+
 /* "availability", "latency" or "recovery". */
 const char *objective_kind_name(enum objective_kind kind);
 /* "%", "ms" or "s". */

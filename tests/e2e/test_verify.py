@@ -310,3 +310,40 @@ def test_invalid_objectives_are_refused_by_run(aftershock, tmp_path, objective, 
     assert result.returncode == 2
     assert message in result.stderr
     assert not journal.exists()
+
+
+def phase_experiment(phase):
+    return {"title": "phases", "description": "d",
+            "objectives": [{"type": "availability", "min_percent": 9, "phase": phase}],
+            "method": [{"type": "action", "name": "stop the db",
+                        "provider": {"type": "process", "path": "true"}},
+                       {"type": "probe", "name": "look",
+                        "provider": {"type": "process", "path": "true"}}]}
+
+
+def test_misspelled_phase_is_refused_by_a_dry_run(aftershock, tmp_path):
+    path = write(tmp_path, "experiment.json", phase_experiment("durring"))
+    result = aftershock("run", "--dry-run", "--no-record", "--ledger-dir", tmp_path / "ledger",
+                        path)
+    assert result.returncode == 2
+    assert "objectives[0].phase is 'durring'" in result.stderr
+    assert "before, during, between, after, overall" in result.stderr
+    assert "'stop the db'" in result.stderr
+    # A probe is not a fault, so its name is not a phase.
+    assert "'look'" not in result.stderr
+
+
+@pytest.mark.parametrize("phase", ["during", "overall", "stop the db"])
+def test_phase_names_accepted_by_a_dry_run(aftershock, tmp_path, phase):
+    path = write(tmp_path, "experiment.json", phase_experiment(phase))
+    result = aftershock("run", "--dry-run", "--no-record", "--ledger-dir", tmp_path / "ledger",
+                        path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_misspelled_phase_in_a_journal_is_refused_by_verify(aftershock, tmp_path):
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps({"status": "completed", "experiment": phase_experiment("look")}))
+    verify = aftershock("verify", journal)
+    assert verify.returncode == 2
+    assert "objectives[0].phase is 'look'" in verify.stderr
