@@ -533,7 +533,7 @@ const struct command command_deps = {
         "\n"
         "Exit status: 0 nothing missing (with --install: every import works), 1 something\n"
         "is missing or does not import, 2 invalid input (options, requirements files),\n"
-        "3 pip or the interpreter could not be run.",
+        "3 pip or the interpreter could not be run.\n",
     .options = deps_options,
     .min_args = 0,
     .handler = deps_main,

@@ -357,6 +357,14 @@ def test_fix_for_single_file_writes_beside_it(aftershock, tmp_path):
     assert (tmp_path / "sub" / "requirements.txt").read_text() == "PyYAML\n"
 
 
+def test_help_has_blank_line_before_options(aftershock):
+    result = aftershock("deps", "--help")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert "options:" in lines
+    assert lines[lines.index("options:") - 1] == ""
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
