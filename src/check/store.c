@@ -33,6 +33,21 @@ static char *parent_folder(const char *path)
     return folder;
 }
 
+/* Returns the nearest folder above path that exists, or the nearest
+ * ancestor that exists but is not a folder (caller frees). */
+static char *existing_ancestor(const char *path)
+{
+    char *current = parent_folder(path);
+    struct stat info;
+
+    while (stat(current, &info) != 0 && strcmp(current, "/") != 0 && strchr(current, '/')) {
+        char *up = parent_folder(current);
+        free(current);
+        current = up;
+    }
+    return current;
+}
+
 /* Creates or migrates the store through store_open, as `run` would. */
 static int open_for_writing(const char *location, struct check_result *r)
 {
@@ -119,8 +134,27 @@ void check_history_store(struct check_state *st, struct check_result *r)
                         STORE_SCHEMA_VERSION);
         }
     } else if (!folder_exists) {
-        result_fail(r, "aftershock check --fix creates it",
-                    "the folder '%s' of history store '%s' does not exist", folder_shown, shown);
+        /* `run` creates the missing folders, as long as the nearest one that exists is a
+         * writable folder. */
+        char *ancestor = existing_ancestor(location);
+        char *ancestor_shown = check_relative(st, ancestor);
+        bool ancestor_dir = stat(ancestor, &info) == 0 && S_ISDIR(info.st_mode);
+
+        if (!ancestor_dir)
+            result_fail(r, "remove or rename the file '%s', or choose another store with "
+                           "'store' in aftershock.yaml or $AFTERSHOCK_DB",
+                        "the folder '%s' of history store '%s' cannot be created: '%s' is not "
+                        "a folder", folder_shown, shown, ancestor_shown);
+        else if (access(ancestor, W_OK) != 0)
+            result_fail(r, "make the folder writable, or choose another store",
+                        "the folder '%s' of history store '%s' cannot be created: '%s' is not "
+                        "writable", folder_shown, shown, ancestor_shown);
+        else
+            result_pass(r, "history store '%s' does not exist yet: the first run creates it "
+                           "and its folder '%s' ('aftershock check --fix' does so now)",
+                        shown, folder_shown);
+        free(ancestor_shown);
+        free(ancestor);
     } else if (access(folder, W_OK) != 0) {
         result_fail(r, "make the folder writable, or choose another store",
                     "the folder '%s' of history store '%s' is not writable", folder_shown, shown);
