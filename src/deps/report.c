@@ -149,6 +149,12 @@ void report_imports_json_write(FILE *out, const struct scan_result *scan)
     strbuf_release(&sb);
 }
 
+/* Returns one when n is 1, else many, for "1 file" and "2 files". */
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 /* Prints the counts, unless --quiet lowered logging to errors only. */
 static void summary_line(FILE *out, const struct deps_run *run)
 {
@@ -157,8 +163,10 @@ static void summary_line(FILE *out, const struct deps_run *run)
     if (log_threshold <= LOG_ERROR)
         return;
 
-    fprintf(out, "%zu files scanned: %zu missing, %zu unused, %zu errors, %zu warnings\n",
-            run->scan->count, a->missing, a->unused, a->errors, a->warnings);
+    fprintf(out, "%zu %s scanned: %zu missing, %zu unused, %zu %s, %zu %s\n", run->scan->count,
+            plural(run->scan->count, "file", "files"), a->missing, a->unused, a->errors,
+            plural(a->errors, "error", "errors"), a->warnings,
+            plural(a->warnings, "warning", "warnings"));
 }
 
 void report_text(FILE *out, const struct deps_run *run)
@@ -342,7 +350,8 @@ char *report_markdown(const struct deps_run *run)
     strbuf_addstr(&md, "## Scanned\n\n");
     for (int i = 0; i < run->scan->n_roots; i++)
         strbuf_addf(&md, "- root `%s`\n", run->scan->roots[i]);
-    strbuf_addf(&md, "- %zu Python files and notebooks\n", run->scan->count);
+    strbuf_addf(&md, "- %zu %s\n", run->scan->count,
+                plural(run->scan->count, "Python file or notebook", "Python files and notebooks"));
     strbuf_addf(&md, "- interpreter `%s`: %s\n", run->python,
                 run->python_found ? "found" : "not found (built-in tables used)");
     strbuf_addf(&md, "- standard library of Python %s\n", run->python_version);
@@ -351,8 +360,9 @@ char *report_markdown(const struct deps_run *run)
                     run->reqs->files[i].included ? " (included)" : "",
                     run->reqs->files[i].failed ? ": could not be parsed" : "");
 
-    strbuf_addf(&md, "\n## Found\n\n%zu missing, %zu unused, %zu errors, %zu warnings.\n\n",
-                a->missing, a->unused, a->errors, a->warnings);
+    strbuf_addf(&md, "\n## Found\n\n%zu missing, %zu unused, %zu %s, %zu %s.\n\n", a->missing,
+                a->unused, a->errors, plural(a->errors, "error", "errors"), a->warnings,
+                plural(a->warnings, "warning", "warnings"));
     if (a->count > 0) {
         strbuf_addstr(&md, "| code | severity | where | message |\n|---|---|---|---|\n");
         for (size_t i = 0; i < a->count; i++) {

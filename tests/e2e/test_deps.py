@@ -296,6 +296,20 @@ def test_quiet_prints_only_findings(aftershock, tmp_path, position):
     assert "scanned" in loud.stderr
 
 
+def test_summary_counts_singular_and_plural(aftershock, tmp_path):
+    write(tmp_path, {"app.py": "import yaml\n", "requirements.txt": ""})
+    result = aftershock("deps", "--python", sys.executable)
+    assert result.returncode == 1
+    assert "1 file scanned: 1 missing, 0 unused, 1 error, 0 warnings" in result.stderr
+    write(tmp_path, {"b.py": "import cv2\n", "requirements.txt": "os\n"})
+    result = aftershock("deps", "--python", sys.executable, "--output", "audit.md")
+    assert result.returncode == 1
+    assert "2 files scanned: 2 missing, 0 unused, 2 errors, 1 warning" in result.stderr
+    report = (tmp_path / "reports" / "audit.md").read_text()
+    assert "- 2 Python files and notebooks" in report
+    assert "2 missing, 0 unused, 2 errors, 1 warning." in report
+
+
 def test_markdown_audit_report(aftershock, tmp_path):
     write(tmp_path, {"app.py": "import yaml\n", "requirements.txt": "# deps\n"})
     result = aftershock("deps", "--python", "/nonexistent/python", "--fix", "--output",
@@ -305,6 +319,7 @@ def test_markdown_audit_report(aftershock, tmp_path):
     assert "# Dependency audit" in report
     assert "DEP001" in report
     assert "Appended to `requirements.txt`" in report
+    assert "- 1 Python file or notebook" in report
     assert "- `PyYAML`" in report
 
 
