@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resilience/resilience.h"
 #include "util/fsutil.h"
 #include "util/ui.h"
 
@@ -182,4 +183,5 @@ void journal_print_plan(FILE *out, json_t *experiment, const char *file,
     }
     print_plan_list(out, "method", json_object_get(experiment, "method"));
     print_plan_list(out, "rollbacks", json_object_get(experiment, "rollbacks"));
+    resilience_print_plan(out, experiment);
 }

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "resilience/resilience.h"
+#include "traffic/traffic.h"
 #include "util/fsutil.h"
+#include "util/redact.h"
 #include "util/strbuf.h"
 
 static const char *limit_sign(enum objective_kind kind)
@@ -50,6 +52,91 @@ void resilience_print_table(FILE *out, const struct judgement *j)
                 v->met ? "met" : "MISSED", v->reason[0] ? ": " : "", v->reason);
     }
     fprintf(out, "  resilience score: %.1f\n", j->score);
+}
+
+/* One objective in words: "availability during >= 99.5%". */
+static void describe_objective(char *out, size_t size, const struct objective *o)
+{
+    static const struct { double value; const char *name; } percentiles[] = {
+        { 100, "max" }, { 99.9, "p99.9" }, { 99, "p99" }, { 90, "p90" }, { 50, "p50" },
+    };
+    const char *p = "p50";
+
+    for (size_t k = 0; k < sizeof(percentiles) / sizeof(percentiles[0]); k++) {
+        if (o->percentile >= percentiles[k].value) {
+            p = percentiles[k].name;
+            break;
+        }
+    }
+    if (o->kind == OBJECTIVE_AVAILABILITY)
+        snprintf(out, size, "availability %s >= %g%%", o->phase, o->limit);
+    else if (o->kind == OBJECTIVE_LATENCY)
+        snprintf(out, size, "latency %s %s <= %g ms", o->phase, p, o->limit);
+    else
+        snprintf(out, size, "recovery within %g s", o->limit);
+}
+
+static void print_plan_traffic(FILE *out, json_t *traffic)
+{
+    const char *url = json_string_value(json_object_get(traffic, "url"));
+    const char *method = json_string_value(json_object_get(traffic, "method"));
+    json_t *connections = json_object_get(traffic, "connections");
+    json_t *timeout = json_object_get(traffic, "timeout");
+    json_t *tail = json_object_get(traffic, "tail");
+    json_t *statuses = json_object_get(traffic, "expected_status");
+    bool tcp = url != NULL && strncmp(url, "tcp://", 6) == 0;
+
+    char *shown = redact_text(url != NULL ? url : "?");
+
+    fprintf(out, "  traffic: %s %s, %g requests/s, %lld connections, timeout %g s",
+            tcp ? "connect" : method != NULL ? method : "GET", shown,
+            json_number_value(json_object_get(traffic, "rate")),
+            json_is_integer(connections) ? (long long)json_integer_value(connections)
+                                         : (long long)TRAFFIC_DEFAULT_CONNECTIONS,
+            json_is_number(timeout) ? json_number_value(timeout) : TRAFFIC_DEFAULT_TIMEOUT);
+    free(shown);
+    if (json_is_number(tail) && json_number_value(tail) > 0)
+        fprintf(out, ", tail %g s", json_number_value(tail));
+    if (statuses != NULL) {
+        char *text = json_dumps(statuses, JSON_ENCODE_ANY | JSON_COMPACT);
+        fprintf(out, ", expected status %s", text != NULL ? text : "?");
+        free(text);
+    }
+    size_t headers = json_object_size(json_object_get(traffic, "headers"));
+    if (headers > 0)
+        fprintf(out, ", %zu header%s", headers, headers == 1 ? "" : "s");
+    if (json_object_get(traffic, "body") != NULL)
+        fprintf(out, ", with a body");
+    fprintf(out, "\n");
+}
+
+void resilience_print_plan(FILE *out, json_t *experiment)
+{
+    json_t *traffic = json_object_get(experiment, "traffic");
+    struct objective *list;
+    size_t n;
+    struct err err;
+
+    if (json_is_object(traffic))
+        print_plan_traffic(out, traffic);
+    if (json_object_get(experiment, "objectives") == NULL ||
+        objectives_parse(json_object_get(experiment, "objectives"), &list, &n, &err) != 0)
+        return;
+    fprintf(out, "  objectives: %zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        char text[160];
+        describe_objective(text, sizeof(text), &list[i]);
+        if (strcmp(text, list[i].name) == 0)
+            fprintf(out, "    - %s", text);
+        else
+            fprintf(out, "    - %s: %s", list[i].name, text);
+        if (list[i].kind == OBJECTIVE_RECOVERY)
+            fprintf(out, ", window %g s", list[i].window);
+        if (list[i].weight != 1)
+            fprintf(out, " (weight %g)", list[i].weight);
+        fprintf(out, "\n");
+    }
+    objectives_free(list, n);
 }
 
 static json_t *number_or_null(double value)

@@ -115,6 +115,10 @@ double resilience_overall_score(const struct judgement *j, size_t n);
 /* Prints the table of verdicts (objective, limit, measured, verdict) and the score. */
 void resilience_print_table(FILE *out, const struct judgement *j);
 
+/* For `run --dry-run`: prints the experiment's run-wide traffic and its
+ * objectives (lines indented by two spaces), nothing when it has neither. */
+void resilience_print_plan(FILE *out, json_t *experiment);
+
 /* The --json document: {"experiments": [...], "score": N, "passed": B}. */
 json_t *resilience_to_json(const struct judgement *j, size_t n);
 

@@ -347,3 +347,19 @@ def test_misspelled_phase_in_a_journal_is_refused_by_verify(aftershock, tmp_path
     verify = aftershock("verify", journal)
     assert verify.returncode == 2
     assert "objectives[0].phase is 'look'" in verify.stderr
+
+
+def test_dry_run_plan_shows_traffic_and_objectives(aftershock, tmp_path):
+    experiment = phase_experiment("stop the db")
+    experiment["traffic"] = {"url": "http://127.0.0.1:9/", "rate": 25, "tail": 3}
+    experiment["objectives"].append({"type": "latency", "percentile": "p99", "max_ms": 250,
+                                     "name": "p99 stays fast", "weight": 2})
+    path = write(tmp_path, "experiment.json", experiment)
+    result = aftershock("run", "--dry-run", "--no-record", "--ledger-dir", tmp_path / "ledger",
+                        path)
+    assert result.returncode == 0, result.stderr
+    assert ("traffic: GET http://127.0.0.1:9/, 25 requests/s, 64 connections, timeout 5 s, "
+            "tail 3 s") in result.stdout
+    assert "objectives: 2" in result.stdout
+    assert "- availability stop the db >= 9%" in result.stdout
+    assert "- p99 stays fast: latency overall p99 <= 250 ms (weight 2)" in result.stdout
