@@ -82,10 +82,28 @@ void check_workflow(struct check_state *st, struct check_result *r)
     ci_workflow_verify(doc, provider, &problems);
     json_decref(doc);
     result_take_problems(r, &problems);
-    if (problems.count > 0)
-        result_fail(r, "add the missing stages, or replace the file with 'aftershock ci init "
-                       "--force'",
-                    "the CI workflow does not run every stage: %s", problems.items[0]);
+    if (problems.count > 0) {
+        bool triggers = false, stages = false;
+        for (size_t i = 0; i < problems.count; i++) {
+            if (strstr(problems.items[i], " trigger") != NULL)
+                triggers = true;
+            else
+                stages = true;
+        }
+        result_fail(r,
+                    triggers && stages ? "add the missing triggers and stages (each line says "
+                                         "what), or replace the file with 'aftershock ci init "
+                                         "--force'"
+                    : triggers ? "add the missing triggers under `on` (each line says what), or "
+                                 "replace the file with 'aftershock ci init --force'"
+                               : "add the missing stages, or replace the file with 'aftershock "
+                                 "ci init --force'",
+                    "the CI workflow %s: %s",
+                    triggers && stages ? "misses triggers and does not run every stage"
+                    : triggers         ? "misses a trigger"
+                                       : "does not run every stage",
+                    problems.items[0]);
+    }
     else
         result_pass(r, "'%s' runs the six stages", relative);
     problems_release(&problems);

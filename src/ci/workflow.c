@@ -225,6 +225,11 @@ static int verify_github(json_t *workflow, struct problems *problems)
 {
     static const char *const triggers[] = { "push", "pull_request", "schedule",
                                             "workflow_dispatch" };
+    /* What 'ci init' writes under `on` for each trigger. */
+    static const char *const trigger_text[] = {
+        "push:", "pull_request: {branches: [main, dev]}",
+        "schedule: [{cron: \"0 3 * * 0\"}] (every Sunday at 03:00 UTC)",
+        "workflow_dispatch: with the boolean input auto_fix" };
     size_t before = problems->count;
     /* YAML 1.1 reads an unquoted `on` key as the boolean true. */
     json_t *on = json_object_get(workflow, "on");
@@ -236,7 +241,8 @@ static int verify_github(json_t *workflow, struct problems *problems)
         problems_add(problems, "on", "missing: the workflow has no triggers");
     for (size_t i = 0; on != NULL && i < sizeof(triggers) / sizeof(triggers[0]); i++) {
         if (!has_trigger(on, triggers[i]))
-            problems_add(problems, "on", "missing the '%s' trigger", triggers[i]);
+            problems_add(problems, "on", "missing the '%s' trigger: add %s under `on`",
+                         triggers[i], trigger_text[i]);
     }
     if (!json_is_object(jobs)) {
         problems_add(problems, "jobs", "missing: the workflow defines no jobs");

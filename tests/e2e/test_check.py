@@ -394,6 +394,22 @@ def test_broken_workflow_is_not_overwritten(repo, aftershock):
     assert "does not parse" in checks[5]["reason"]
 
 
+def test_missing_trigger_names_the_trigger_and_its_fix(repo, aftershock):
+    path = repo / WORKFLOW
+    text = path.read_text()
+    start = text.index("  schedule:\n")
+    end = text.index("  workflow_dispatch:\n")
+    path.write_text(text[:start] + text[end:])
+    proc = run_check(aftershock, "--only", "5")
+    checks, _ = results(proc)
+    assert proc.returncode == 1
+    assert checks[5]["reason"].startswith("the CI workflow misses a trigger:")
+    assert "'schedule' trigger" in checks[5]["reason"]
+    assert "0 3 * * 0" in checks[5]["problems"][0]
+    assert "triggers under `on`" in checks[5]["fix"]
+    assert "stages" not in checks[5]["fix"]
+
+
 def test_deps_failure_is_reported(repo, aftershock):
     # A requirements file that includes a missing file makes `deps` exit 2 (or, before deps
     # is built, the command itself fails): check 3 must fail with the reason, never pass.
