@@ -142,8 +142,10 @@ static void judge_share(struct verdict *v, json_t *traffic)
         v->measured = (double)histogram_percentile(&a->hist, o->percentile) / 1000.0;
         v->met = v->measured <= o->limit;
         if (!v->met)
-            snprintf(v->reason, sizeof(v->reason), "over %llu requests in phase '%s'",
-                     (unsigned long long)a->completed, o->phase);
+            snprintf(v->reason, sizeof(v->reason),
+                     "%s was %.1f ms, over the %g ms limit, in phase '%s' (%llu requests)",
+                     objective_percentile_name(o->percentile), v->measured, o->limit, o->phase,
+                     (unsigned long long)a->completed);
     }
     free(a);
 }

@@ -62,7 +62,7 @@ static int read_percentile(json_t *o, size_t i, double *out, struct err *err)
     return err_set(err, "objectives[%zu].percentile must be p50, p90, p99, p99.9 or max", i);
 }
 
-static const char *percentile_name(double p)
+const char *objective_percentile_name(double p)
 {
     return p >= 100 ? "max" : p >= 99.9 ? "p99.9" : p >= 99 ? "p99" : p >= 90 ? "p90" : "p50";
 }
@@ -74,7 +74,7 @@ static void default_name(struct objective *o)
     if (o->kind == OBJECTIVE_AVAILABILITY)
         rc = asprintf(&o->name, "availability %s >= %g%%", o->phase, o->limit);
     else if (o->kind == OBJECTIVE_LATENCY)
-        rc = asprintf(&o->name, "latency %s %s <= %g ms", o->phase, percentile_name(o->percentile),
+        rc = asprintf(&o->name, "latency %s %s <= %g ms", o->phase, objective_percentile_name(o->percentile),
                       o->limit);
     else
         rc = asprintf(&o->name, "recovery within %g s", o->limit);

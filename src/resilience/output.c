@@ -57,17 +57,8 @@ void resilience_print_table(FILE *out, const struct judgement *j)
 /* One objective in words: "availability during >= 99.5%". */
 static void describe_objective(char *out, size_t size, const struct objective *o)
 {
-    static const struct { double value; const char *name; } percentiles[] = {
-        { 100, "max" }, { 99.9, "p99.9" }, { 99, "p99" }, { 90, "p90" }, { 50, "p50" },
-    };
-    const char *p = "p50";
+    const char *p = objective_percentile_name(o->percentile);
 
-    for (size_t k = 0; k < sizeof(percentiles) / sizeof(percentiles[0]); k++) {
-        if (o->percentile >= percentiles[k].value) {
-            p = percentiles[k].name;
-            break;
-        }
-    }
     if (o->kind == OBJECTIVE_AVAILABILITY)
         snprintf(out, size, "availability %s >= %g%%", o->phase, o->limit);
     else if (o->kind == OBJECTIVE_LATENCY)

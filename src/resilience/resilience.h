@@ -50,6 +50,8 @@ int objectives_check_phases(const struct objective *objectives, size_t n, json_t
 
 /* "availability", "latency" or "recovery". */
 const char *objective_kind_name(enum objective_kind kind);
+/* "p50", "p90", "p99", "p99.9" or "max" for a latency objective's percentile. */
+const char *objective_percentile_name(double percentile);
 /* "%", "ms" or "s". */
 const char *objective_unit(enum objective_kind kind);
 

@@ -183,6 +183,23 @@ static void test_short_fault_counts_where_its_middle_is(void **state)
     json_decref(j);
 }
 
+static void test_latency_reason_names_the_value_and_limit(void **state)
+{
+    json_t *objectives = json_pack("[{s:s, s:s, s:f, s:s}]", "type", "latency", "percentile",
+                                   "p99", "max_ms", 0.05, "phase", "during");
+    json_t *j = journal(broken, broken_run(), objectives);
+    struct judgement r;
+    struct err err;
+
+    (void)state;
+    assert_int_equal(resilience_judge(j, "j.json", &r, &err), 0);
+    assert_false(r.verdicts[0].met);
+    assert_string_equal(r.verdicts[0].reason,
+                        "p99 was 0.1 ms, over the 0.05 ms limit, in phase 'during' (30 requests)");
+    judgement_release(&r);
+    json_decref(j);
+}
+
 static void test_recovery_needs_a_full_window(void **state)
 {
     static const int flapping[12] = { 10, 10, 10, 5, 5, 5, 10, 10, 5, 10, 10, 5 };
@@ -251,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_phases_and_verdicts),
         cmocka_unit_test(test_sliver_of_a_fault_is_not_during),
         cmocka_unit_test(test_short_fault_counts_where_its_middle_is),
+        cmocka_unit_test(test_latency_reason_names_the_value_and_limit),
         cmocka_unit_test(test_recovery_needs_a_full_window),
         cmocka_unit_test(test_no_objectives_scores_full),
         cmocka_unit_test(test_invalid_objectives_rejected),
