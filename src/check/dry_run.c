@@ -69,11 +69,15 @@ static void report_ledger(struct check_state *st, struct check_result *r, const 
                        where, found->count, found->count == 1 ? "" : "s", (int)found->run.pid,
                        found->run.started_at, found->run.host,
                        liveness == LEDGER_RUN_ALIVE  ? "is still running"
-                       : liveness == LEDGER_RUN_GONE ? "has ended without undoing them"
+                       : liveness == LEDGER_RUN_GONE
+                           ? (found->count == 1 ? "has ended without undoing it"
+                                                : "has ended without undoing them")
                                                      : "ran on another host");
         free(*fix);
         if (liveness == LEDGER_RUN_GONE)
-            *fix = strdup("aftershock check --fix (or 'aftershock rollback') undoes them");
+            *fix = strdup(found->count == 1
+                              ? "aftershock check --fix (or 'aftershock rollback') undoes it"
+                              : "aftershock check --fix (or 'aftershock rollback') undoes them");
         else if (liveness == LEDGER_RUN_ALIVE)
             *fix = strdup("wait for that run to end");
         else

@@ -193,7 +193,8 @@ char *ci_experiment_verdict_text(const struct ci_experiment *e)
     return text;
 }
 
-/* Appends text for a table cell: '|' escaped, line breaks as spaces. */
+/* Appends text for a table cell: '|' escaped, line breaks as spaces, and
+ * '<' and '>' as entities, both alike, so that no text reads as HTML. */
 static void add_cell(struct strbuf *sb, const char *text)
 {
     for (const char *p = text != NULL ? text : ""; *p != '\0'; p++) {
@@ -203,6 +204,8 @@ static void add_cell(struct strbuf *sb, const char *text)
             strbuf_addch(sb, ' ');
         else if (*p == '<')
             strbuf_addstr(sb, "&lt;");
+        else if (*p == '>')
+            strbuf_addstr(sb, "&gt;");
         else
             strbuf_addch(sb, *p);
     }

@@ -248,7 +248,9 @@ def test_active_fault_found_then_rolled_back(repo, aftershock, sleeper):
     assert proc.returncode == 1
     assert checks[7]["status"] == "failed"
     assert text in checks[7]["reason"]
-    assert "rollback" in checks[7]["fix"]
+    assert "1 active fault of run" in checks[7]["reason"]
+    assert "has ended without undoing it" in checks[7]["reason"]
+    assert "undoes it" in checks[7]["fix"]
     assert process_state(sleeper.pid) == "T"
     assert tree_hash(repo) == before
 

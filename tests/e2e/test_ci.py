@@ -221,7 +221,7 @@ VERIFY = {"experiments": [{"journal": "journals/journal-0.json", "title": "check
                                 "met": False, "reason": "97.5 % < 99 %"},
                                {"name": "p99", "kind": "latency", "phase": None, "limit": 300,
                                 "measured": 120, "unit": "ms", "weight": 1, "met": True,
-                                "reason": None}]}],
+                                "reason": "120 >= 0"}]}],
           "score": 50.0, "passed": False}
 
 
@@ -236,6 +236,9 @@ def test_summary_to_stdout(aftershock, tmp_path):
     # The run completed but an objective was missed: the word says what failed.
     assert "| checkout survives | ❌ objectives missed | 1/2 | 50.0 | 2.5 s |" in out
     assert "| checkout survives | availability | availability | during | 99 % | 97.5 % | ❌" in out
+    # '<' and '>' in a reason are written alike, as entities.
+    assert "❌ 97.5 % &lt; 99 % |" in out
+    assert "| p99 | latency | – | 300 ms | 120 ms | ✅ 120 &gt;= 0 |" in out
     assert "resilience score 50.0 / 100" in out
     assert "No history store" in out
 
