@@ -1,6 +1,7 @@
 /* `aftershock verify`: judges journals against their experiments' objectives. */
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +105,31 @@ static int verify_main(const struct command_args *args)
         db = getenv("AFTERSHOCK_DB");
 
     /* Every journal is judged before anything is written, so a bad one changes nothing. */
+    bool seen[JUDGE_BAD_TIMELINE + 1] = { false };
     for (int i = 0; i < n; i++) {
         if (resilience_judge_file(args->argv[i], &j[i], &err) != 0) {
-            ui_error("%s", err.msg);
+            /* Objective and timeline errors name a field, not the file. */
+            if (j[i].problem == JUDGE_BAD_OBJECTIVES || j[i].problem == JUDGE_BAD_TIMELINE)
+                ui_error("'%s': %s", args->argv[i], err.msg);
+            else
+                ui_error("%s", err.msg);
+            seen[j[i].problem] = true;
             invalid++;
         }
     }
     if (invalid > 0) {
-        ui_hint("pass journals written by 'aftershock run'; nothing was written");
+        if (seen[JUDGE_NO_FILE])
+            ui_hint("check the path: pass the journal files 'aftershock run' wrote "
+                    "(--journal-path, default journal.json)");
+        if (seen[JUDGE_NOT_JOURNAL])
+            ui_hint("pass journals written by 'aftershock run' or Chaos Toolkit");
+        if (seen[JUDGE_BAD_OBJECTIVES])
+            ui_hint("fix 'objectives' in the experiment ('aftershock run --dry-run EXPERIMENT' "
+                    "checks them) and run it again, or fix experiment.objectives in the journal");
+        if (seen[JUDGE_BAD_TIMELINE])
+            ui_hint("the journal's traffic document is damaged; run the experiment again for a "
+                    "new journal");
+        ui_hint("nothing was written");
         code = EXIT_USAGE;
         goto cleanup;
     }

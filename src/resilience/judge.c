@@ -1,8 +1,11 @@
 /* Judging a journal's objectives from its traffic timeline, and the resilience score. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "resilience/resilience.h"
 #include "store/store.h"
@@ -240,18 +243,24 @@ int resilience_judge(json_t *journal, const char *path, struct judgement *out, s
     const char *start = json_string_value(json_object_get(journal, "start"));
 
     memset(out, 0, sizeof(*out));
-    if (!json_is_object(journal) || !json_is_object(experiment) || status == NULL)
+    if (!json_is_object(journal) || !json_is_object(experiment) || status == NULL) {
+        out->problem = JUDGE_NOT_JOURNAL;
         return err_set(err, "'%s' is not a journal: it needs experiment and status", path);
+    }
     if (objectives_parse(json_object_get(experiment, "objectives"), &out->objectives, &out->n,
-                         err) != 0)
+                         err) != 0) {
+        out->problem = JUDGE_BAD_OBJECTIVES;
         return -1;
+    }
     if (objectives_check_phases(out->objectives, out->n, experiment, err) != 0) {
         judgement_release(out);
+        out->problem = JUDGE_BAD_OBJECTIVES;
         return -1;
     }
     traffic = resilience_traffic(journal);
     if (traffic != NULL && check_timeline(traffic, err) != 0) {
         judgement_release(out);
+        out->problem = JUDGE_BAD_TIMELINE;
         return -1;
     }
     if (traffic != NULL && json_object_get(traffic, "faults") == NULL)
@@ -292,9 +301,22 @@ int resilience_judge_file(const char *path, struct judgement *out, struct err *e
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (journal == NULL)
-        return err_set(err, "cannot read the journal '%s': %s (line %d)", path, jerr.text,
-                       jerr.line);
+    if (journal == NULL) {
+        struct stat st;
+        out->problem = JUDGE_NO_FILE;
+        if (stat(path, &st) != 0 && errno == ENOENT)
+            return err_set(err, "the journal '%s' was not found", path);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return err_set(err, "'%s' is a folder; pass the journal file itself (such as "
+                           "'%s/journal.json')", path, path);
+        if (access(path, R_OK) != 0)
+            return err_set_errno(err, errno, "cannot read the journal '%s'", path);
+        out->problem = JUDGE_NOT_JOURNAL;
+        if (jerr.line > 0)
+            return err_set(err, "'%s' is not valid JSON: %s (line %d)", path, jerr.text,
+                           jerr.line);
+        return err_set(err, "'%s' is not valid JSON: %s", path, jerr.text);
+    }
     rc = resilience_judge(journal, path, out, err);
     json_decref(journal);
     return rc;

@@ -87,8 +87,18 @@ void resilience_mark_phases(json_t *journal);
  * NULL when there is none. */
 json_t *resilience_traffic(json_t *journal);
 
+/* Why a journal could not be judged, so the caller can give a fitting hint. */
+enum judge_problem {
+    JUDGE_OK,
+    JUDGE_NO_FILE,        /* missing, a folder, or unreadable */
+    JUDGE_NOT_JOURNAL,    /* not JSON, or not an object with experiment and status */
+    JUDGE_BAD_OBJECTIVES, /* the experiment's objectives are not valid */
+    JUDGE_BAD_TIMELINE,   /* the traffic document is malformed */
+};
+
 /* Results for one journal. */
 struct judgement {
+    enum judge_problem problem; /* set when judging failed */
     char *journal_path;
     char *title;
     char *status;

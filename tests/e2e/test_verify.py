@@ -268,7 +268,7 @@ def test_journal_without_objectives(aftershock, tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("not json", "cannot read the journal"),
+    ("not json", "is not valid JSON"),
     ('{"status": "completed"}', "is not a journal"),
     ('{"status": "completed", "experiment": {"title": "t", "objectives": [{"type": "speed"}]}}',
      "objectives[0].type must be availability, latency or recovery"),
@@ -288,7 +288,27 @@ def test_invalid_journal(aftershock, tmp_path, content, message):
 def test_missing_journal(aftershock, tmp_path):
     verify = aftershock("verify", tmp_path / "nope.json")
     assert verify.returncode == 2
-    assert "nope.json" in verify.stderr
+    assert f"the journal '{tmp_path / 'nope.json'}' was not found" in verify.stderr
+    assert "line -1" not in verify.stderr
+    assert "check the path" in verify.stderr
+
+
+def test_folder_instead_of_a_journal(aftershock, tmp_path):
+    verify = aftershock("verify", tmp_path)
+    assert verify.returncode == 2
+    assert f"'{tmp_path}' is a folder" in verify.stderr
+    assert "expected near end of file" not in verify.stderr
+
+
+def test_invalid_objectives_get_a_hint_about_objectives(aftershock, tmp_path):
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps({"status": "completed", "experiment": {
+        "title": "t", "objectives": [{"type": "availability", "min_percent": 120}]}}))
+    verify = aftershock("verify", journal)
+    assert verify.returncode == 2
+    assert f"'{journal}': objectives[0].min_percent is 120" in verify.stderr
+    assert "fix 'objectives' in the experiment" in verify.stderr
+    assert "pass journals written by" not in verify.stderr
 
 
 @pytest.mark.parametrize("objective, message", [
