@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "check/check_internal.h"
+#include "check/deps_json.h"
 #include "util/err.h"
 #include "util/spawn.h"
 #include "util/strbuf.h"
@@ -27,49 +28,20 @@ static char *first_line(const char *text)
     return strbuf_detach(&line);
 }
 
-/* Returns the first error or error-severity finding in the JSON output of
- * `deps`, as "path:line: message", else the first line of the output
- * (caller frees). */
+/* Returns the first parse error in the JSON output of `deps`, as
+ * "path:line:column: message", else the first line of the output (caller
+ * frees). */
 static char *first_error(const char *output)
 {
-    json_t *doc = json_loads(output, 0, NULL);
-    json_t *item, *error = json_array_get(json_object_get(doc, "errors"), 0);
-    size_t i;
-    struct strbuf line = STRBUF_INIT;
+    struct deps_report report;
+    struct err err;
+    char *line;
 
-    if (doc == NULL)
+    if (deps_report_parse(output, strlen(output), &report, &err) != 0)
         return first_line(output);
-    if (json_is_string(error))
-        strbuf_addstr(&line, json_string_value(error));
-    else if (json_is_string(json_object_get(error, "message")))
-        strbuf_addstr(&line, json_string_value(json_object_get(error, "message")));
-    json_array_foreach(json_object_get(doc, "findings"), i, item) {
-        const char *severity = json_string_value(json_object_get(item, "severity"));
-        const char *message = json_string_value(json_object_get(item, "message"));
-        if (line.len > 0 || severity == NULL || strcmp(severity, "error") != 0 || message == NULL)
-            continue;
-        strbuf_addf(&line, "%s:%lld: %s",
-                    json_string_value(json_object_get(item, "path")) != NULL
-                        ? json_string_value(json_object_get(item, "path"))
-                        : "?",
-                    (long long)json_integer_value(json_object_get(item, "line")), message);
-    }
-    json_decref(doc);
-    if (line.len == 0) {
-        strbuf_release(&line);
-        return first_line(output);
-    }
-    return strbuf_detach(&line);
-}
-
-static const char *string_field(const json_t *obj, const char *const *names)
-{
-    for (size_t i = 0; names[i] != NULL; i++) {
-        const char *value = json_string_value(json_object_get(obj, names[i]));
-        if (value != NULL)
-            return value;
-    }
-    return NULL;
+    line = report.first_error != NULL ? strdup(report.first_error) : first_line(output);
+    deps_report_release(&report);
+    return line;
 }
 
 /* Appends name to a comma-separated list unless it is there already. */
@@ -83,55 +55,34 @@ static void add_name(struct strbuf *names, const char *name)
     strbuf_release(&quoted);
 }
 
-/* True for a finding about an import that no requirements file declares:
- * code DEP001, or a code or kind that contains "missing". */
-static bool is_missing_finding(const json_t *finding)
-{
-    static const char *const kinds[] = { "code", "kind", "type", NULL };
-    const char *kind = string_field(finding, kinds);
-
-    return kind != NULL && (strcmp(kind, "DEP001") == 0 || strcasestr(kind, "missing") != NULL);
-}
-
 /* Adds one problem per undeclared import in the JSON output of
  * `deps --format json`: its DEP001 findings with file and line, or else
- * its "missing" list. Returns how many were found. */
-static size_t add_missing(struct check_result *r, const char *output, struct strbuf *names)
+ * the entries of "missing". Returns how many were found, or -1 after a
+ * problem when the output does not follow the schema of docs/deps.md. */
+static long add_missing(struct check_result *r, const char *output, struct strbuf *names)
 {
-    static const char *const module_keys[] = { "module", "distribution", "name", NULL };
-    static const char *const distribution_keys[] = { "distribution", "module", "name", NULL };
-    json_t *doc = json_loads(output, 0, NULL);
-    json_t *item;
-    size_t i, found = 0;
+    struct deps_report report;
+    struct err err;
+    long found;
 
-    if (doc == NULL)
-        return 0;
-    json_array_foreach(json_object_get(doc, "findings"), i, item) {
-        const char *path = json_string_value(json_object_get(item, "path"));
-        const char *message = json_string_value(json_object_get(item, "message"));
-        const char *module = string_field(item, module_keys);
-
-        if (!is_missing_finding(item) || module == NULL)
-            continue;
-        found++;
-        add_name(names, string_field(item, distribution_keys));
-        result_problem(r, "%s:%lld:%lld: %s", path != NULL ? path : "?",
-                       (long long)json_integer_value(json_object_get(item, "line")),
-                       (long long)json_integer_value(json_object_get(item, "column")),
-                       message != NULL ? message : module);
+    if (deps_report_parse(output, strlen(output), &report, &err) != 0) {
+        result_problem(r, "cannot read the JSON output of 'aftershock deps': %s", err.msg);
+        return -1;
     }
-    if (found == 0) {
-        json_array_foreach(json_object_get(doc, "missing"), i, item) {
-            const char *name = json_is_string(item) ? json_string_value(item)
-                                                    : string_field(item, module_keys);
-            if (name == NULL)
-                continue;
-            found++;
-            add_name(names, name);
+    for (size_t i = 0; i < report.count; i++) {
+        const struct deps_missing *m = &report.missing[i];
+        const char *name = m->distribution != NULL ? m->distribution : m->module;
+
+        add_name(names, name);
+        if (m->path != NULL)
+            result_problem(r, "%s:%lld:%lld: %s", m->path, m->line, m->column, m->message);
+        else if (m->declared)
+            result_problem(r, "'%s' is declared but not installed", name);
+        else
             result_problem(r, "'%s' is imported but not declared", name);
-        }
     }
-    json_decref(doc);
+    found = (long)report.count;
+    deps_report_release(&report);
     return found;
 }
 
@@ -248,7 +199,7 @@ void check_imports(struct check_state *st, struct check_result *r)
 {
     struct strbuf names = STRBUF_INIT;
     struct spawn_result res;
-    size_t missing;
+    long missing;
 
     check_imports_wait(st);
     if (st->deps_job.joined) {
@@ -266,6 +217,12 @@ void check_imports(struct check_state *st, struct check_result *r)
     }
     missing = add_missing(r, res.out, &names);
     spawn_result_release(&res);
+    if (missing < 0) {
+        result_fail(r, "use the 'deps' of the same aftershock build, or run 'aftershock deps' "
+                       "by hand", "%s", r->problems.items[0]);
+        strbuf_release(&names);
+        return;
+    }
 
     if (st->opts->fix && fix_imports(st, r, strbuf_str(&names)) == 0) {
         result_pass(r, "declared %s", strbuf_str(&names));
@@ -281,7 +238,7 @@ void check_imports(struct check_state *st, struct check_result *r)
                           "that this check could read");
     result_fail(r, "aftershock check --fix (or 'aftershock deps --fix') adds them to the "
                    "requirements file",
-                "%zu Python import%s not declared: %s", missing, missing == 1 ? " is" : "s are",
+                "%ld Python import%s not declared: %s", missing, missing == 1 ? " is" : "s are",
                 r->problems.count > 0 ? r->problems.items[0] : "");
     strbuf_release(&names);
 }

@@ -1,7 +1,8 @@
 /* Fuzz target: the inputs of `ci summary` and `check`'s workflow check.
  *
  * The first byte picks the parser: 'E' a GitHub event, 'V' verify results,
- * 'J' a journal, 'G' or 'L' a GitHub or GitLab workflow. The rest is its
+ * 'J' a journal, 'G' or 'L' a GitHub or GitLab workflow, 'D' the JSON of
+ * `deps --format json` as check 3 reads it. The rest is its
  * text. Whatever parses is also rendered as markdown or checked, which
  * must not crash and must keep the markers' HTML comments closed. */
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/deps_json.h"
 #include "ci/github.h"
 #include "ci/summary.h"
 #include "ci/workflow.h"
@@ -76,6 +78,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         problems_release(&problems);
         json_decref(doc);
         break;
+    case 'D': {
+        struct deps_report report;
+        if (deps_report_parse(text, len, &report, &err) == 0) {
+            for (size_t i = 0; i < report.count; i++) {
+                /* Every entry names what to declare. */
+                if (report.missing[i].module == NULL && report.missing[i].distribution == NULL)
+                    abort();
+            }
+            deps_report_release(&report);
+        } else if (report.count != 0 || report.first_error != NULL) {
+            abort();
+        }
+        break;
+    }
     default:
         break;
     }
