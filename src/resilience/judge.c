@@ -19,12 +19,34 @@ struct aggregate {
     size_t seconds;
 };
 
-static bool uint_value(json_t *value, uint64_t *out)
+static const char *type_name(json_t *value)
 {
-    if (!json_is_integer(value) || json_integer_value(value) < 0)
-        return false;
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "a list";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number with a fraction";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: break;
+    }
+    return "null";
+}
+
+/* Reads a count: a whole number of 0 or more. */
+static int read_count(json_t *value, size_t i, const char *what, uint64_t *out, struct err *err)
+{
+    if (value == NULL)
+        return err_set(err, "traffic timeline entry %zu lacks '%s'", i, what);
+    if (!json_is_integer(value))
+        return err_set(err, "traffic timeline entry %zu: '%s' must be a whole number, not %s", i,
+                       what, type_name(value));
+    if (json_integer_value(value) < 0)
+        return err_set(err, "traffic timeline entry %zu: '%s' is %lld; a count cannot be "
+                       "negative", i, what, (long long)json_integer_value(value));
     *out = (uint64_t)json_integer_value(value);
-    return true;
+    return 0;
 }
 
 /* Checks one timeline entry; fills succeeded and completed. */
@@ -32,22 +54,39 @@ static int read_second(json_t *second, size_t i, uint64_t *succeeded, uint64_t *
                        struct err *err)
 {
     json_t *failed = json_object_get(second, "failed"), *count;
+    json_t *histogram = json_object_get(second, "histogram");
     uint64_t sent, n;
     const char *key;
+    char what[80];
 
-    if (!json_is_object(second) || !uint_value(json_object_get(second, "second"), &n) ||
-        !uint_value(json_object_get(second, "sent"), &sent) ||
-        !uint_value(json_object_get(second, "succeeded"), succeeded) || !json_is_object(failed))
-        return err_set(err, "traffic timeline entry %zu lacks second, sent, succeeded or failed",
-                       i);
+    if (!json_is_object(second))
+        return err_set(err, "traffic timeline entry %zu must be an object, not %s", i,
+                       type_name(second));
+    if (read_count(json_object_get(second, "second"), i, "second", &n, err) != 0 ||
+        read_count(json_object_get(second, "sent"), i, "sent", &sent, err) != 0 ||
+        read_count(json_object_get(second, "succeeded"), i, "succeeded", succeeded, err) != 0)
+        return -1;
+    if (failed == NULL)
+        return err_set(err, "traffic timeline entry %zu lacks 'failed'", i);
+    if (!json_is_object(failed))
+        return err_set(err, "traffic timeline entry %zu: 'failed' must be an object of counts "
+                       "by kind, not %s", i, type_name(failed));
     *completed = *succeeded;
     json_object_foreach(failed, key, count) {
-        if (!uint_value(count, &n))
-            return err_set(err, "traffic timeline entry %zu: failed '%s' is not a count", i, key);
+        snprintf(what, sizeof(what), "failed.%s", key);
+        if (read_count(count, i, what, &n, err) != 0)
+            return -1;
         *completed += n;
     }
-    if (!json_is_array(json_object_get(second, "histogram")))
-        return err_set(err, "traffic timeline entry %zu has no histogram", i);
+    if (*completed > sent)
+        return err_set(err, "traffic timeline entry %zu: succeeded and failed add up to %llu, "
+                       "more than the %llu sent", i, (unsigned long long)*completed,
+                       (unsigned long long)sent);
+    if (histogram == NULL)
+        return err_set(err, "traffic timeline entry %zu lacks 'histogram'", i);
+    if (!json_is_array(histogram))
+        return err_set(err, "traffic timeline entry %zu: 'histogram' must be a list of [bucket, "
+                       "count] pairs, not %s", i, type_name(histogram));
     return 0;
 }
 
@@ -62,8 +101,11 @@ static int check_timeline(json_t *traffic, struct err *err)
 
     if (h == NULL)
         abort();
-    if (!json_is_array(timeline) || !json_is_number(json_object_get(traffic, "start_epoch")))
-        rc = err_set(err, "the traffic has no timeline or start_epoch");
+    if (!json_is_array(timeline))
+        rc = err_set(err, "the traffic's 'timeline' must be a list, not %s",
+                     timeline == NULL ? "missing" : type_name(timeline));
+    else if (!json_is_number(json_object_get(traffic, "start_epoch")))
+        rc = err_set(err, "the traffic lacks a numeric 'start_epoch'");
     json_array_foreach(timeline, i, second) {
         if (rc != 0)
             break;
@@ -71,7 +113,13 @@ static int check_timeline(json_t *traffic, struct err *err)
         if (read_second(second, i, &s, &c, err) != 0)
             rc = -1;
         else if (histogram_add_json(h, json_object_get(second, "histogram")) != 0)
-            rc = err_set(err, "traffic timeline entry %zu has a malformed histogram", i);
+            rc = err_set(err, "traffic timeline entry %zu: 'histogram' has an entry that is not "
+                         "a [bucket, count] pair of whole numbers (bucket below %d)", i,
+                         (int)HIST_BUCKETS);
+        else if (h->total != c)
+            rc = err_set(err, "traffic timeline entry %zu: 'histogram' holds %llu requests, but "
+                         "succeeded and failed add up to %llu", i, (unsigned long long)h->total,
+                         (unsigned long long)c);
     }
     free(h);
     return rc;

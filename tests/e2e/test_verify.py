@@ -267,13 +267,35 @@ def test_journal_without_objectives(aftershock, tmp_path):
     assert json.loads(verify.stdout)["experiments"][0]["objectives"] == []
 
 
+# A well-formed timeline second: 100 requests sent, all succeeded, in bucket 100.
+TIMELINE_SECOND = {"second": 0, "sent": 100, "succeeded": 100,
+                   "failed": {"timeout": 0, "refused": 0, "reset": 0, "bad_status": 0,
+                              "other": 0},
+                   "histogram": [[100, 100]]}
+
+
 @pytest.mark.parametrize("content, message", [
     ("not json", "is not valid JSON"),
     ('{"status": "completed"}', "is not a journal"),
     ('{"status": "completed", "experiment": {"title": "t", "objectives": [{"type": "speed"}]}}',
      "objectives[0].type must be availability, latency or recovery"),
     ('{"status": "completed", "experiment": {"title": "t"}, "traffic": {"start_epoch": 1, '
-     '"timeline": [{"second": 0, "sent": 1}]}}', "timeline entry 0"),
+     '"timeline": [{"second": 0, "sent": 1}]}}', "timeline entry 0 lacks 'succeeded'"),
+    (json.dumps({"status": "completed", "experiment": {"title": "t"}, "traffic": {
+        "start_epoch": 1, "timeline": [dict(TIMELINE_SECOND, succeeded=500)]}}),
+     "timeline entry 0: succeeded and failed add up to 500, more than the 100 sent"),
+    (json.dumps({"status": "completed", "experiment": {"title": "t"}, "traffic": {
+        "start_epoch": 1, "timeline": [dict(TIMELINE_SECOND, histogram={"1": 100})]}}),
+     "timeline entry 0: 'histogram' must be a list of [bucket, count] pairs, not an object"),
+    (json.dumps({"status": "completed", "experiment": {"title": "t"}, "traffic": {
+        "start_epoch": 1, "timeline": [dict(TIMELINE_SECOND, sent=-3)]}}),
+     "timeline entry 0: 'sent' is -3; a count cannot be negative"),
+    (json.dumps({"status": "completed", "experiment": {"title": "t"}, "traffic": {
+        "start_epoch": 1, "timeline": [dict(TIMELINE_SECOND, histogram=[[100, 7]])]}}),
+     "'histogram' holds 7 requests, but succeeded and failed add up to 100"),
+    (json.dumps({"status": "completed", "experiment": {"title": "t"}, "traffic": {
+        "start_epoch": 1, "timeline": [dict(TIMELINE_SECOND, failed={"reset": "2"})]}}),
+     "'failed.reset' must be a whole number, not a string"),
 ])
 def test_invalid_journal(aftershock, tmp_path, content, message):
     journal = tmp_path / "journal.json"
@@ -383,3 +405,15 @@ def test_dry_run_plan_shows_traffic_and_objectives(aftershock, tmp_path):
     assert "objectives: 2" in result.stdout
     assert "- availability stop the db >= 9%" in result.stdout
     assert "- p99 stays fast: latency overall p99 <= 250 ms (weight 2)" in result.stdout
+
+
+def test_well_formed_hand_written_timeline_is_judged(aftershock, tmp_path):
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps({
+        "status": "completed",
+        "experiment": {"title": "t",
+                       "objectives": [{"type": "availability", "min_percent": 99}]},
+        "traffic": {"start_epoch": 1, "timeline": [TIMELINE_SECOND]}}))
+    verify = aftershock("verify", "--json", journal)
+    assert verify.returncode == 0, verify.stderr
+    assert json.loads(verify.stdout)["experiments"][0]["objectives"][0]["measured"] == 100

@@ -2,7 +2,8 @@
  *
  * The input is read as JSON. It is parsed as an objectives list, as a
  * traffic declaration, and as a journal whose verdicts are then turned into
- * the table, JSON and JUnit forms. */
+ * the table, JSON and JUnit forms, and as an experiment whose dry-run plan
+ * is printed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(out);
         free(junit);
         judgement_release(&judgement);
+    }
+    /* The dry-run plan reads the traffic and objectives of any experiment. */
+    FILE *plan = fopen("/dev/null", "w");
+    if (plan != NULL) {
+        resilience_print_plan(plan, doc);
+        resilience_print_plan(plan, json_object_get(doc, "experiment"));
+        fclose(plan);
     }
     json_decref(doc);
     return 0;
