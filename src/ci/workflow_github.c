@@ -104,7 +104,7 @@ const char ci_github_template[] =
     "            chaos-history-\n"
     PYTHON_VENV_STEPS
     "      - name: Install Python dependencies\n"
-    "        run: aftershock heal -- aftershock deps --python .venv/bin/python --fix --install\n"
+    "        run: aftershock heal --deps-arg=--python=.venv/bin/python -- aftershock deps --python .venv/bin/python --fix --install\n"
     "      - name: Run the experiments under heal\n"
     "        shell: bash\n"
     "        run: |\n"
@@ -115,7 +115,7 @@ const char ci_github_template[] =
     "            echo \"::error::no experiment file matches @EXPERIMENTS_TEXT@\"\n"
     "            exit 2\n"
     "          fi\n"
-    "          aftershock heal -- aftershock run --journal-path journals/journal.json \"${files[@]}\"\n"
+    "          aftershock heal --deps-arg=--python=.venv/bin/python -- aftershock run --journal-path journals/journal.json \"${files[@]}\"\n"
     "      - name: Upload the journals\n"
     "        if: ${{ !cancelled() }}\n"
     "        uses: actions/upload-artifact@v4\n"

@@ -72,7 +72,7 @@ const char ci_gitlab_template[] =
     "    paths: [reports/chaos_history.db]\n"
     "  script:\n"
     PYTHON_VENV_SCRIPT
-    "    - aftershock heal -- aftershock deps --python .venv/bin/python --fix --install\n"
+    "    - aftershock heal --deps-arg=--python=.venv/bin/python -- aftershock deps --python .venv/bin/python --fix --install\n"
     "    - mkdir -p journals reports\n"
     "    - |\n"
     "      set --\n"
@@ -83,7 +83,7 @@ const char ci_gitlab_template[] =
     "        echo \"no experiment file matches @EXPERIMENTS_TEXT@\"\n"
     "        exit 2\n"
     "      fi\n"
-    "      aftershock heal -- aftershock run --journal-path journals/journal.json \"$@\"\n"
+    "      aftershock heal --deps-arg=--python=.venv/bin/python -- aftershock run --journal-path journals/journal.json \"$@\"\n"
     "  artifacts:\n"
     "    when: always\n"
     "    paths: [journals/, reports/chaos_history.db]\n"

@@ -98,8 +98,11 @@ def test_init_config_stage_auto_fix(workflow):
 def test_init_chaos_stage_runs_under_heal(workflow):
     job = workflow["jobs"]["chaos"]
     text = steps_text(job)
-    assert "aftershock heal -- aftershock run --journal-path journals/journal.json" in text
-    assert f"aftershock heal -- aftershock deps {VENV_PYTHON} --fix --install" in text
+    # heal's own deps strategy installs into the venv too.
+    heal = "aftershock heal --deps-arg=--python=.venv/bin/python --"
+    assert f"{heal} aftershock run --journal-path journals/journal.json" in text
+    assert f"{heal} aftershock deps {VENV_PYTHON} --fix --install" in text
+    assert "aftershock heal -- " not in text
     assert_installs_into_venv(job)
     assert "experiments/*.yaml experiments/*.yml experiments/*.json" in text
     artifacts = {s["with"]["name"]: s["with"]["path"] for s in job["steps"]
@@ -164,7 +167,8 @@ def test_init_gitlab(aftershock, tmp_path):
     doc = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())
     assert doc["stages"] == ["dependency", "config", "chaos", "resilience", "report", "summary"]
     for stage, command in [("dependency", "aftershock deps"), ("config", "aftershock check"),
-                           ("chaos", "aftershock heal -- aftershock run"),
+                           ("chaos", "aftershock heal --deps-arg=--python=.venv/bin/python -- "
+                                     "aftershock run"),
                            ("resilience", "aftershock verify"), ("report", "aftershock report"),
                            ("summary", "aftershock ci summary")]:
         assert doc[stage]["stage"] == stage
