@@ -72,7 +72,7 @@ static int write_outputs(const struct opt_values *opts, const struct judgement *
         rc = -1;
     }
     if (json_file != NULL) {
-        char *text = json_dumps(doc, JSON_INDENT(2));
+        char *text = resilience_json_text(doc);
         if (fs_write_atomic(json_file, text, strlen(text), &err) != 0) {
             ui_error("%s", err.msg);
             rc = -1;
@@ -80,8 +80,9 @@ static int write_outputs(const struct opt_values *opts, const struct judgement *
         free(text);
     }
     if (opt_has(opts, "json")) {
-        json_dumpf(doc, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        char *text = resilience_json_text(doc);
+        fputs(text, stdout);
+        free(text);
     } else {
         for (int i = 0; i < n; i++)
             resilience_print_table(stdout, &j[i]);

@@ -224,6 +224,84 @@ static void add_testcase(struct strbuf *sb, const struct judgement *j, const str
     strbuf_addstr(sb, "</failure>\n    </testcase>\n");
 }
 
+/* The shortest decimal that reads back as exactly v, always with a '.' or
+ * an exponent so it stays a real. */
+static void add_real(struct strbuf *sb, double v)
+{
+    char text[40];
+
+    /* %g would write 100 as 1e+02. */
+    if (fabs(v) < 1e15 && v == trunc(v)) {
+        strbuf_addf(sb, "%.1f", v);
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(text, sizeof(text), "%.*g", p, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    strbuf_addstr(sb, text);
+    if (strpbrk(text, ".eE") == NULL)
+        strbuf_addstr(sb, ".0");
+}
+
+static void add_indent(struct strbuf *sb, int depth)
+{
+    strbuf_addch(sb, '\n');
+    for (int i = 0; i < depth; i++)
+        strbuf_addstr(sb, "  ");
+}
+
+static void add_value(struct strbuf *sb, json_t *value, int depth)
+{
+    const char *key;
+    json_t *item;
+    size_t i, count = 0;
+    char *text;
+
+    if (json_is_real(value)) {
+        add_real(sb, json_real_value(value));
+    } else if (json_is_object(value) && json_object_size(value) > 0) {
+        strbuf_addch(sb, '{');
+        json_object_foreach(value, key, item) {
+            json_t *name = json_string(key);
+            strbuf_addstr(sb, count++ > 0 ? "," : "");
+            add_indent(sb, depth + 1);
+            text = json_dumps(name, JSON_ENCODE_ANY);
+            strbuf_addstr(sb, text != NULL ? text : "\"\"");
+            strbuf_addstr(sb, ": ");
+            free(text);
+            json_decref(name);
+            add_value(sb, item, depth + 1);
+        }
+        add_indent(sb, depth);
+        strbuf_addch(sb, '}');
+    } else if (json_is_array(value) && json_array_size(value) > 0) {
+        strbuf_addch(sb, '[');
+        json_array_foreach(value, i, item) {
+            strbuf_addstr(sb, i > 0 ? "," : "");
+            add_indent(sb, depth + 1);
+            add_value(sb, item, depth + 1);
+        }
+        add_indent(sb, depth);
+        strbuf_addch(sb, ']');
+    } else {
+        text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+        strbuf_addstr(sb, text != NULL ? text : "null");
+        free(text);
+    }
+}
+
+char *resilience_json_text(json_t *doc)
+{
+    struct strbuf sb;
+
+    strbuf_init(&sb);
+    add_value(&sb, doc, 0);
+    strbuf_addch(&sb, '\n');
+    return strbuf_detach(&sb);
+}
+
 char *resilience_junit_text(const struct judgement *j, size_t n)
 {
     struct strbuf sb = STRBUF_INIT;

@@ -134,6 +134,11 @@ void resilience_print_plan(FILE *out, json_t *experiment);
 /* The --json document: {"experiments": [...], "score": N, "passed": B}. */
 json_t *resilience_to_json(const struct judgement *j, size_t n);
 
+/* doc as indented JSON text ending in a newline (caller frees), each real
+ * written in the shortest form that reads back as the same number
+ * (66.66666666666667, not 66.666666666666671). */
+char *resilience_json_text(json_t *doc);
+
 /* JUnit XML: one testsuite per journal, one testcase per objective, a
  * <failure> for each objective missed. Returns 0 or -1 with err set. */
 int resilience_write_junit(const char *path, const struct judgement *j, size_t n,

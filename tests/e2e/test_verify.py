@@ -417,3 +417,20 @@ def test_well_formed_hand_written_timeline_is_judged(aftershock, tmp_path):
     verify = aftershock("verify", "--json", journal)
     assert verify.returncode == 0, verify.stderr
     assert json.loads(verify.stdout)["experiments"][0]["objectives"][0]["measured"] == 100
+
+
+def test_json_writes_the_shortest_form_of_a_score(aftershock, tmp_path):
+    second = dict(TIMELINE_SECOND, sent=3, succeeded=2, histogram=[[100, 3]],
+                  failed=dict(TIMELINE_SECOND["failed"], reset=1))
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps({
+        "status": "completed",
+        "experiment": {"title": "t",
+                       "objectives": [{"type": "availability", "min_percent": 50}]},
+        "traffic": {"start_epoch": 1, "timeline": [second]}}))
+    verify = aftershock("verify", "--json", "--json-file", tmp_path / "out.json", journal)
+    assert verify.returncode == 0, verify.stderr
+    for text in (verify.stdout, (tmp_path / "out.json").read_text()):
+        assert '"measured": 66.66666666666667,' in text
+        assert '"score": 100.0,' in text
+        assert json.loads(text)["experiments"][0]["objectives"][0]["measured"] == 200 / 3

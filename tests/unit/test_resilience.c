@@ -200,6 +200,40 @@ static void test_latency_reason_names_the_value_and_limit(void **state)
     json_decref(j);
 }
 
+/* Reals come out in their shortest form and read back as the same number. */
+static void test_json_text_writes_shortest_reals(void **state)
+{
+    json_t *doc = json_pack("[f, f, f, f, f, f, f, {s:f}]", 200.0 / 3, 0.1 + 0.2, 9.2, 100.0,
+                            1e20, -1.5e-7, 0.0, "score", 100.0 * 2 / 6);
+    char *text = resilience_json_text(doc);
+    json_t *back;
+    unsigned seed = 7;
+
+    (void)state;
+    assert_string_equal(text, "[\n  66.66666666666667,\n  0.30000000000000004,\n  9.2,\n"
+                              "  100.0,\n  1e+20,\n  -1.5e-07,\n  0.0,\n  {\n"
+                              "    \"score\": 33.333333333333336\n  }\n]\n");
+    free(text);
+    json_decref(doc);
+
+    /* Random doubles survive the trip through the text exactly. */
+    doc = json_array();
+    for (int i = 0; i < 2000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double v = ((double)seed / 4294967296.0 - 0.5) * pow(10, (int)(seed % 40) - 20);
+        json_array_append_new(doc, json_real(v));
+    }
+    text = resilience_json_text(doc);
+    back = json_loads(text, 0, NULL);
+    assert_non_null(back);
+    for (size_t i = 0; i < json_array_size(doc); i++)
+        assert_true(json_real_value(json_array_get(back, i)) ==
+                    json_real_value(json_array_get(doc, i)));
+    free(text);
+    json_decref(back);
+    json_decref(doc);
+}
+
 static void test_recovery_needs_a_full_window(void **state)
 {
     static const int flapping[12] = { 10, 10, 10, 5, 5, 5, 10, 10, 5, 10, 10, 5 };
@@ -269,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_sliver_of_a_fault_is_not_during),
         cmocka_unit_test(test_short_fault_counts_where_its_middle_is),
         cmocka_unit_test(test_latency_reason_names_the_value_and_limit),
+        cmocka_unit_test(test_json_text_writes_shortest_reals),
         cmocka_unit_test(test_recovery_needs_a_full_window),
         cmocka_unit_test(test_no_objectives_scores_full),
         cmocka_unit_test(test_invalid_objectives_rejected),
