@@ -135,11 +135,26 @@ static void markdown_escapes_table_cells(void **state)
     assert_int_equal(ci_summary_add_journal(&s, journal, "j.json", &err), 0);
     assert_true(ci_summary_passed(&s));
     markdown = ci_summary_markdown(&s, CI_COMMENT_MARKER);
-    assert_non_null(strstr(markdown, "| a\\|b&lt;c> | ✅ passed | – | – | 1.2 s | – |"));
+    assert_non_null(strstr(markdown, "| a\\|b&lt;c&gt; | ✅ passed | – | – | 1.2 s | – |"));
     assert_int_equal(strncmp(markdown, CI_COMMENT_MARKER "\n", strlen(CI_COMMENT_MARKER) + 1), 0);
     free(markdown);
     ci_summary_release(&s);
     json_decref(journal);
+}
+
+static void empty_summary_is_not_passed(void **state)
+{
+    struct ci_summary s;
+    char *markdown;
+
+    (void)state;
+    ci_summary_init(&s);
+    assert_false(ci_summary_passed(&s));
+    markdown = ci_summary_markdown(&s, NULL);
+    assert_non_null(strstr(markdown, "## Chaos validation: ⚠️ nothing to judge\n"));
+    assert_null(strstr(markdown, "passed"));
+    free(markdown);
+    ci_summary_release(&s);
 }
 
 static void verify_merges_by_journal(void **state)
@@ -176,6 +191,7 @@ int main(void)
         cmocka_unit_test(issue_marker_stays_one_comment),
         cmocka_unit_test(markdown_escapes_table_cells),
         cmocka_unit_test(verify_merges_by_journal),
+        cmocka_unit_test(empty_summary_is_not_passed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
