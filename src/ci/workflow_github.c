@@ -2,9 +2,9 @@
 #include "ci/workflow_internal.h"
 
 /* The runner's own python3 is externally managed (PEP 668), so pip refuses
- * to install into it: every job that installs Python packages sets up a
- * Python, makes a virtual environment in .venv, puts it first on PATH for
- * the later steps, and passes its interpreter to `deps --python`. */
+ * to install into it. Every job that installs Python packages sets up a
+ * Python and makes a virtual environment in .venv. It puts .venv/bin first
+ * on PATH and passes the venv's interpreter to `deps --python`. */
 #define PYTHON_VENV_STEPS \
     "      - uses: actions/setup-python@v5\n" \
     "        with:\n" \
