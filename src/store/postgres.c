@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include "store/backend.h"
+#include "store/pq_loader.h"
 #include "util/log.h"
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat), stable across versions. */
@@ -311,9 +312,14 @@ int store_postgres_open(struct store *store, const char *url, struct err *err)
     /* Later keywords override earlier ones, so the URL's own settings win. */
     const char *keywords[] = { "connect_timeout", "application_name", "dbname", NULL };
     const char *values[] = { CONNECT_TIMEOUT, "aftershock", url, NULL };
-    struct pg_store *s = calloc(1, sizeof(*s));
+    struct pg_store *s;
+    const char *library_error = pq_library_error();
     char detail[512];
 
+    if (library_error != NULL)
+        return err_set(err, "cannot open history store '%s': %s", store->display,
+                       library_error);
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         abort();
     s->store = store;

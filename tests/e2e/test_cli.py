@@ -1,5 +1,6 @@
 """The dispatcher: help, version, unknown commands and options."""
 import re
+import subprocess
 
 
 def test_help_lists_commands(aftershock):
@@ -62,3 +63,14 @@ def test_write_error_exits_3(aftershock):
                               text=True)
     assert proc.returncode == 3
     assert "cannot write" in proc.stderr
+
+
+def test_binary_loads_curl_and_libpq_lazily(aftershock):
+    # libcurl and libpq pull in TLS, LDAP and Kerberos libraries whose loading
+    # would slow every command's start; they are opened with dlopen on first use.
+    dynamic = subprocess.run(["readelf", "-d", aftershock.bin], capture_output=True, text=True,
+                             check=True).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
+    assert "libc.so.6" in needed
+    assert not [name for name in needed if name.startswith("libcurl")]
+    assert not [name for name in needed if name.startswith("libpq")]
