@@ -77,15 +77,18 @@ static void print_plan_traffic(FILE *out, json_t *traffic)
     json_t *statuses = json_object_get(traffic, "expected_status");
     bool tcp = url != NULL && strncmp(url, "tcp://", 6) == 0;
 
-    char *shown = redact_text(url != NULL ? url : "?");
+    char *redacted_url = redact_text(url != NULL ? url : "?");
+    const char *verb = method != NULL ? method : "GET";
 
-    fprintf(out, "  traffic: %s %s, %g requests/s, %lld connections, timeout %g s",
-            tcp ? "connect" : method != NULL ? method : "GET", shown,
+    if (tcp)
+        verb = "connect";
+    fprintf(out, "  traffic: %s %s, %g requests/s, %lld connections, timeout %g s", verb,
+            redacted_url,
             json_number_value(json_object_get(traffic, "rate")),
             json_is_integer(connections) ? (long long)json_integer_value(connections)
                                          : (long long)TRAFFIC_DEFAULT_CONNECTIONS,
             json_is_number(timeout) ? json_number_value(timeout) : TRAFFIC_DEFAULT_TIMEOUT);
-    free(shown);
+    free(redacted_url);
     if (json_is_number(tail) && json_number_value(tail) > 0)
         fprintf(out, ", tail %g s", json_number_value(tail));
     if (statuses != NULL) {
