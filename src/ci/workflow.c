@@ -152,22 +152,14 @@ int ci_workflow_write(const struct project_config *cfg, enum ci_provider provide
                       char **path, struct err *err)
 {
     struct stat st;
-    char *folder, *slash, *text;
+    char *text;
     int rc;
 
     *path = project_config_path(cfg, ci_workflow_path(provider));
     if (!force && lstat(*path, &st) == 0)
         return 1;
 
-    folder = strdup(*path);
-    if (folder == NULL)
-        abort();
-    slash = strrchr(folder, '/');
-    if (slash != NULL && slash != folder)
-        *slash = '\0';
-    rc = fs_mkdirs(folder, err);
-    free(folder);
-    if (rc != 0)
+    if (fs_mkdirs_for_file(*path, err) != 0)
         return -1;
 
     text = ci_workflow_render(cfg, provider);

@@ -375,14 +375,8 @@ static int write_audit(const char *output, const struct deps_run *run)
     char *md = report_markdown(run);
     char *path = strchr(output, '/') != NULL ? strdup(output) : join_path("reports", output);
     struct err err;
-    int rc = 0;
-    char *slash = strrchr(path, '/');
+    int rc = fs_mkdirs_for_file(path, &err);
 
-    if (slash != NULL) {
-        *slash = '\0';
-        rc = fs_mkdirs(path, &err);
-        *slash = '/';
-    }
     if (rc == 0)
         rc = fs_write_atomic(path, md, strlen(md), &err);
     if (rc != 0)

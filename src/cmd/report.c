@@ -120,23 +120,6 @@ static void render(const struct report *report, enum report_format format, struc
     }
 }
 
-/* Creates the folder that will contain path, when path names one. */
-static int make_parent_folder(const char *path, struct err *err)
-{
-    const char *slash = strrchr(path, '/');
-    char *folder;
-    int rc;
-
-    if (slash == NULL || slash == path)
-        return 0;
-    folder = strndup(path, (size_t)(slash - path));
-    if (folder == NULL)
-        return err_set(err, "out of memory");
-    rc = fs_mkdirs(folder, err);
-    free(folder);
-    return rc;
-}
-
 /* Writes the rendered report to --output, stdout, or the dated default file. */
 static int write_output(const struct opt_values *opts, enum report_format format, double now,
                         const struct strbuf *text)
@@ -158,7 +141,7 @@ static int write_output(const struct opt_values *opts, enum report_format format
             return EXIT_RUNFAIL;
         }
         output = path;
-    } else if (make_parent_folder(output, &err) != 0) {
+    } else if (fs_mkdirs_for_file(output, &err) != 0) {
         ui_error("%s", err.msg);
         ui_hint("pass --output to write the report elsewhere, or - for stdout");
         return EXIT_RUNFAIL;

@@ -354,23 +354,6 @@ static const struct store_backend sqlite_backend = {
     .close = sqlite_close,
 };
 
-/* Creates the folder that will hold path, when path names one. */
-static int make_parent_folder(const char *path, struct err *err)
-{
-    const char *slash = strrchr(path, '/');
-    char *folder;
-    int rc;
-
-    if (slash == NULL || slash == path)
-        return 0;
-    folder = strndup(path, (size_t)(slash - path));
-    if (folder == NULL)
-        abort();
-    rc = fs_mkdirs(folder, err);
-    free(folder);
-    return rc;
-}
-
 static bool folder_is_read_only(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -465,7 +448,7 @@ int store_sqlite_open(struct store *store, const char *path, enum store_mode mod
         goto fail;
     }
     if (mode == STORE_WRITE) {
-        if (make_parent_folder(path, err) != 0) {
+        if (fs_mkdirs_for_file(path, err) != 0) {
             char detail[ERR_MSG_MAX];
             snprintf(detail, sizeof(detail), "%s", err->msg);
             err_set(err, "cannot create history store '%s': %s", store->display, detail);

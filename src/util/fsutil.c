@@ -127,3 +127,19 @@ int fs_mkdirs(const char *path, struct err *err)
         return err_set_errno(err, errno, "cannot create folder '%s'", buf);
     return 0;
 }
+
+int fs_mkdirs_for_file(const char *path, struct err *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *folder;
+    int rc;
+
+    if (slash == NULL || slash == path)
+        return 0;
+    folder = strndup(path, (size_t)(slash - path));
+    if (folder == NULL)
+        abort();
+    rc = fs_mkdirs(folder, err);
+    free(folder);
+    return rc;
+}

@@ -18,4 +18,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, struct err *
 /* Creates a folder and its parents (mode 0755). Returns 0 or -1 with err set. */
 int fs_mkdirs(const char *path, struct err *err);
 
+/* Creates the folders that will contain the file at path; nothing when
+ * path has no folder part. Returns 0 or -1 with err set. */
+int fs_mkdirs_for_file(const char *path, struct err *err);
+
 #endif
