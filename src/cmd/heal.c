@@ -16,6 +16,7 @@
 #include "heal/session.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "util/interrupt.h"
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 #include "util/ui.h"
@@ -62,28 +63,6 @@ static const struct opt_spec heal_options[] = {
     { "json", 0, NULL, "with --classify or --list-rules: print JSON" },
     { NULL, 0, NULL, NULL },
 };
-
-static volatile sig_atomic_t heal_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    heal_stop = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    /* A reader of our output that goes away must not end the healing loop. */
-    signal(SIGPIPE, SIG_IGN);
-}
 
 static int read_backoff(const struct opt_values *opts, struct backoff *b)
 {
@@ -269,9 +248,9 @@ static int read_session(const struct command_args *args, const struct project_co
     s->strategy.deps_arg_count = (size_t)n;
     s->strategy.self_exe = "/proc/self/exe";
     s->strategy.project_root = cfg->root;
-    s->strategy.stop = &heal_stop;
+    s->strategy.stop = &interrupt_requested;
     s->strategy.output_fd = STDERR_FILENO;
-    s->stop = &heal_stop;
+    s->stop = &interrupt_requested;
     s->out_fd = STDOUT_FILENO;
     s->err_fd = STDERR_FILENO;
     return -1;
@@ -349,7 +328,7 @@ static int run_session(const struct command_args *args, const struct project_con
     /* Runs keep their fault ledger in the store, so rollback reads it even without records. */
     s.strategy.store = store;
 
-    install_signals();
+    interrupt_install(true);
     fflush(stdout);
     code = heal_session_run(&s);
 

@@ -11,6 +11,7 @@
 #include "probe/wait.h"
 #include "util/backoff.h"
 #include "util/err.h"
+#include "util/interrupt.h"
 #include "util/http.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -46,28 +47,6 @@ static const struct opt_spec probe_options[] = {
     { "json", 0, NULL, "print the result as a JSON object" },
     { NULL, 0, NULL, NULL },
 };
-
-static volatile sig_atomic_t probe_stop;
-static volatile sig_atomic_t probe_signal; /* the signal that stopped the wait, or 0 */
-
-static void on_signal(int sig)
-{
-    probe_signal = sig;
-    probe_stop = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* libcurl runs with CURLOPT_NOSIGNAL, so a TLS write to a closed peer must not kill us. */
-    signal(SIGPIPE, SIG_IGN);
-}
 
 /* Reads the backoff options into b. Prints the error and returns -1 when invalid. */
 static int read_backoff(const struct opt_values *opts, struct backoff *b)
@@ -164,10 +143,10 @@ static int report_result(const struct opt_values *opts, const struct probe_statu
         if (!statuses[i].healthy)
             code = EXIT_FINDING;
     }
-    if (probe_stop)
+    if (interrupt_requested)
         ui_warning("wait interrupted before its deadline");
-    if (code == EXIT_FINDING && probe_signal != 0)
-        code = 128 + probe_signal;
+    if (code == EXIT_FINDING && interrupt_signal() != 0)
+        code = 128 + interrupt_signal();
 
     if (!opt_has(opts, "json")) {
         probe_print_summary(stdout, statuses, n);
@@ -210,10 +189,12 @@ static int probe_main(const struct command_args *args)
     headers = collect_headers(args->opts);
     check.headers = headers;
     config.check = &check;
-    config.stop = &probe_stop;
+    config.stop = &interrupt_requested;
 
     http_global_init();
-    install_signals();
+    /* libcurl runs with CURLOPT_NOSIGNAL, so a TLS write to a closed peer raises
+     * SIGPIPE, which interrupt_install ignores. */
+    interrupt_install(false);
     bool show_progress = ui_is_terminal(stderr) && log_threshold < LOG_DEBUG;
     double start = time_monotonic();
     if (probe_wait(&config, targets, n, statuses, show_progress ? probe_progress_draw : NULL,
