@@ -55,6 +55,17 @@ static const char healing_sql[] =
     " SUM(CASE WHEN outcome = 'stopped' THEN 1 ELSE 0 END)"
     " FROM chaos_heal_attempts WHERE started_ms >= $1 AND started_ms < $3 GROUP BY p";
 
+/* Healed sessions and how long each took from its first attempt to the
+ * end of its passing one; ROUND before CAST, because SQLite's CAST
+ * truncates and PostgreSQL's rounds. */
+static const char healing_recovery_sql[] =
+    "SELECT CASE WHEN f.started_ms >= $2 THEN 0 ELSE 1 END AS p, COUNT(*),"
+    " SUM(CAST(ROUND(s.started_ms + s.duration * 1000 - f.started_ms) AS BIGINT)),"
+    " MAX(CAST(ROUND(s.started_ms + s.duration * 1000 - f.started_ms) AS BIGINT))"
+    " FROM chaos_heal_attempts f JOIN chaos_heal_attempts s ON s.session = f.session"
+    " WHERE f.attempt = 1 AND s.attempt > 1 AND s.exit_code = 0"
+    " AND f.started_ms >= $1 AND f.started_ms < $3 GROUP BY p";
+
 /* Day -1 collects the previous period. */
 static const char score_sql[] =
     "SELECT CASE WHEN started_ms < $2 THEN -1 ELSE started_ms / 86400000 END AS d,"
@@ -342,6 +353,15 @@ static int read_healing(struct store *store, struct report *r, const struct stor
         h->stopped = store_rows_int(rows, 6);
     }
     store_rows_free(rows);
+    if (rc < 0 || store_query(store, healing_recovery_sql, params, 3, &rows, err) != 0)
+        return -1;
+    while ((rc = store_rows_next(rows, err)) == 1) {
+        struct report_healing *h = &r->healing[store_rows_int(rows, 0) == 0 ? 0 : 1];
+        h->recovered_sessions = store_rows_int(rows, 1);
+        h->recovery_total_ms = store_rows_int(rows, 2);
+        h->recovery_max_ms = store_rows_int(rows, 3);
+    }
+    store_rows_free(rows);
     return rc < 0 ? -1 : 0;
 }
 
@@ -407,4 +427,11 @@ fail:
     free(runs);
     report_release(r);
     return -1;
+}
+
+double report_healing_mean_recovery(const struct report_healing *h)
+{
+    if (h->recovered_sessions == 0)
+        return NAN;
+    return (double)h->recovery_total_ms / 1000.0 / (double)h->recovered_sessions;
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "report/report.h"
+
 void report_fmt_percent(double rate, char *out, size_t size)
 {
     if (isnan(rate))
@@ -87,4 +89,18 @@ double report_round(double x, int decimals)
     if (!isfinite(x))
         return x;
     return round(x * scale) / scale;
+}
+
+void report_fmt_healing_recovery(const struct report_healing *h, char *out, size_t size)
+{
+    char mean[REPORT_FMT_MAX], longest[REPORT_FMT_MAX];
+
+    out[0] = '\0';
+    if (h->recovered_sessions == 0)
+        return;
+    report_fmt_duration(report_healing_mean_recovery(h), mean, sizeof(mean));
+    report_fmt_duration((double)h->recovery_max_ms / 1000.0, longest, sizeof(longest));
+    snprintf(out, size, "Healed sessions took %s on average from their first attempt to the end "
+             "of the passing one (longest %s, %lld %s).", mean, longest,
+             (long long)h->recovered_sessions, h->recovered_sessions == 1 ? "session" : "sessions");
 }

@@ -19,6 +19,12 @@ void report_fmt_count_change(int64_t current, int64_t previous, char *out, size_
 /* A duration for people: "850 ms", "12.3 s", "4 min 5 s", "2 h 10 min", "3 d 4 h", "n/a". */
 void report_fmt_duration(double seconds, char *out, size_t size);
 
+struct report_healing;
+
+/* Writes the sentence on how long healed sessions took to recover, for the
+ * markdown and HTML reports; empty when no session was healed. */
+void report_fmt_healing_recovery(const struct report_healing *h, char *out, size_t size);
+
 /* UTC date of ms since the epoch: "2026-03-01". */
 void report_fmt_date(int64_t ms, char *out, size_t size);
 

@@ -284,7 +284,7 @@ static void write_healing(const struct report *r, struct strbuf *out)
     char (*labels)[160] = calloc(n ? n : 1, sizeof(*labels));
     const char **label_ptrs = calloc(n ? n : 1, sizeof(char *));
     double *values = calloc(2 * (n ? n : 1), sizeof(double));
-    char rate[REPORT_FMT_MAX];
+    char rate[REPORT_FMT_MAX], recovery[256];
 
     if (labels == NULL || label_ptrs == NULL || values == NULL)
         abort();
@@ -301,6 +301,9 @@ static void write_healing(const struct report *r, struct strbuf *out)
          "verdict.", (long long)h->sessions, (long long)h->attempts,
          (long long)h->failed_sessions, (long long)h->healed_sessions, rate,
          (long long)h->stopped);
+    report_fmt_healing_recovery(h, recovery, sizeof(recovery));
+    if (recovery[0] != '\0')
+        text(out, " %s", recovery);
     strbuf_addstr(out, "</p>\n");
     for (size_t i = 0; i < n; i++) {
         const struct report_strategy *s = &r->strategies[i];

@@ -164,12 +164,17 @@ static json_t *recovery_section(const struct report *r)
 
 static json_t *healing_json(const struct report_healing *h)
 {
-    return json_pack("{sIsIsIsIsIsIso}", "attempts", (json_int_t)h->attempts, "failed_attempts",
-                     (json_int_t)h->failed_attempts, "sessions", (json_int_t)h->sessions,
-                     "failed_sessions", (json_int_t)h->failed_sessions, "healed_sessions",
-                     (json_int_t)h->healed_sessions, "stopped", (json_int_t)h->stopped,
-                     "healed_rate",
-                     rate((double)h->healed_sessions, (double)h->failed_sessions));
+    double max_seconds = h->recovered_sessions > 0 ? (double)h->recovery_max_ms / 1000.0 : NAN;
+
+    return json_pack("{sIsIsIsIsIsIsosIsoso}", "attempts", (json_int_t)h->attempts,
+                     "failed_attempts", (json_int_t)h->failed_attempts, "sessions",
+                     (json_int_t)h->sessions, "failed_sessions", (json_int_t)h->failed_sessions,
+                     "healed_sessions", (json_int_t)h->healed_sessions, "stopped",
+                     (json_int_t)h->stopped, "healed_rate",
+                     rate((double)h->healed_sessions, (double)h->failed_sessions),
+                     "recovered_sessions", (json_int_t)h->recovered_sessions,
+                     "mean_recovery_seconds", number(report_healing_mean_recovery(h), 3),
+                     "max_recovery_seconds", number(max_seconds, 3));
 }
 
 static json_t *healing_section(const struct report *r)

@@ -203,7 +203,7 @@ static void write_flaky(const struct report *r, struct strbuf *out)
 static void write_healing(const struct report *r, struct strbuf *out)
 {
     const struct report_healing *h = &r->healing[0], *p = &r->healing[1];
-    char rate[REPORT_FMT_MAX], previous[REPORT_FMT_MAX];
+    char rate[REPORT_FMT_MAX], previous[REPORT_FMT_MAX], recovery[256];
 
     strbuf_addstr(out, "## Healing\n\n");
     if (h->attempts == 0 && p->attempts == 0) {
@@ -220,6 +220,9 @@ static void write_healing(const struct report *r, struct strbuf *out)
                 "stopped at once because they were a verdict.\n\n",
                 (long long)h->sessions, (long long)h->attempts, (long long)h->failed_sessions,
                 (long long)h->healed_sessions, rate, previous, (long long)h->stopped);
+    report_fmt_healing_recovery(h, recovery, sizeof(recovery));
+    if (recovery[0] != '\0')
+        strbuf_addf(out, "%s\n\n", recovery);
     if (r->n_strategies == 0)
         return;
     strbuf_addstr(out, "| category | strategy | applied | next attempt passed | success rate "

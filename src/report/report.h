@@ -84,6 +84,11 @@ struct report_healing {
     int64_t failed_sessions; /* sessions with at least one failed attempt */
     int64_t healed_sessions; /* sessions that succeeded on an attempt after the first */
     int64_t stopped;         /* attempts stopped at once because they were a verdict */
+    /* Time to recovery of the healed sessions whose first attempt started in
+     * the period: from that start to the end of the passing attempt. */
+    int64_t recovered_sessions;
+    int64_t recovery_total_ms;
+    int64_t recovery_max_ms;
 };
 
 struct report_slow {
@@ -162,5 +167,9 @@ void report_write_markdown(const struct report *report, struct strbuf *out);
 
 /* Writes one self-contained HTML page with inline CSS and SVG charts. */
 void report_write_html(const struct report *report, struct strbuf *out);
+
+/* Returns the mean time to recovery of healed sessions in seconds, or NAN
+ * when no session was healed. */
+double report_healing_mean_recovery(const struct report_healing *h);
 
 #endif

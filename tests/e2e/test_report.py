@@ -171,6 +171,19 @@ def test_report_output_folder_is_a_file(history):
     assert blocker.read_text() == "a file where a folder should be\n"
 
 
+def test_report_healing_recovery_time(history):
+    add_healing_and_objectives(history.cwd / "reports" / "chaos_history.db")
+    healing = report_json(history)["healing"]["current"]
+    # s1 passed on its second attempt, 60 s after the first began, and took 1 s.
+    assert healing["recovered_sessions"] == 1
+    assert healing["mean_recovery_seconds"] == 61.0
+    assert healing["max_recovery_seconds"] == 61.0
+    result = history("report", "--output", "-", "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert ("Healed sessions took 1 min 1 s on average from their first attempt to the end "
+            "of the passing one (longest 1 min 1 s, 1 session).") in result.stdout
+
+
 def test_report_empty_period(history):
     doc = report_json(history, "--until", "2026-06-01")
     assert doc["empty"] is True

@@ -310,6 +310,13 @@ static void test_period_healing_and_score(void **state)
     assert_int_equal(r->healing[1].attempts, 2);
     assert_int_equal(r->healing[1].healed_sessions, 1);
 
+    /* s1: first attempt 09:50, passing attempt 10:00 lasting 1 s. */
+    assert_int_equal(r->healing[0].recovered_sessions, 1);
+    assert_int_equal(r->healing[0].recovery_total_ms, 601000);
+    assert_int_equal(r->healing[0].recovery_max_ms, 601000);
+    assert_near(report_healing_mean_recovery(&r->healing[0]), 601.0);
+    assert_int_equal(r->healing[1].recovered_sessions, 1);
+
     assert_int_equal(r->score[0].objectives, 3);
     assert_near(report_score_value(&r->score[0]), 75.0);
     assert_near(report_score_value(&r->score[1]), 100.0);
