@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/backoff_options.h"
 #include "cmd/command.h"
 #include "config/project.h"
 #include "heal/classify.h"
@@ -64,43 +65,13 @@ static const struct opt_spec heal_options[] = {
     { NULL, 0, NULL, NULL },
 };
 
-static int read_backoff(const struct opt_values *opts, struct backoff *b)
-{
-    const char *schedule = opt_get(opts, "schedule");
-    struct err err;
-
-    memset(b, 0, sizeof(*b));
-    if (schedule != NULL) {
-        if (opt_has(opts, "interval") || opt_has(opts, "max-interval") ||
-            opt_has(opts, "backoff-factor")) {
-            ui_error("--schedule '%s' cannot be combined with --interval, --max-interval or "
-                     "--backoff-factor", schedule);
-            ui_hint("a schedule lists every wait itself; drop one of the two");
-            return -1;
-        }
-        if (backoff_parse_schedule(schedule, b, &err) != 0) {
-            ui_error("--schedule: %s", err.msg);
-            return -1;
-        }
-    }
-    if (opt_duration(opts, "interval", HEAL_DEFAULT_INTERVAL, 0.001, HEAL_MAX_DURATION,
-                     &b->initial) != 0)
-        return -1;
-    /* A long --interval alone raises the default cap rather than contradicting it. */
-    if (opt_duration(opts, "max-interval",
-                     b->initial > HEAL_DEFAULT_MAX_INTERVAL ? b->initial : HEAL_DEFAULT_MAX_INTERVAL,
-                     0.001, HEAL_MAX_DURATION, &b->max) != 0 ||
-        opt_number(opts, "backoff-factor", HEAL_DEFAULT_FACTOR, 1.0, 100.0, &b->factor) != 0 ||
-        opt_number(opts, "jitter", schedule != NULL ? 0.0 : HEAL_DEFAULT_JITTER, 0.0, 1.0,
-                   &b->jitter) != 0)
-        return -1;
-    if (schedule == NULL && b->max < b->initial) {
-        ui_error("--max-interval %g s is shorter than --interval %g s", b->max, b->initial);
-        ui_hint("raise --max-interval or lower --interval");
-        return -1;
-    }
-    return 0;
-}
+static const struct backoff_defaults heal_backoff = {
+    .interval = HEAL_DEFAULT_INTERVAL,
+    .max_interval = HEAL_DEFAULT_MAX_INTERVAL,
+    .factor = HEAL_DEFAULT_FACTOR,
+    .jitter = HEAL_DEFAULT_JITTER,
+    .max_duration = HEAL_MAX_DURATION,
+};
 
 static int read_codes(const struct opt_values *opts, const char *name, struct heal_code_set *set)
 {
@@ -229,7 +200,7 @@ static int read_session(const struct command_args *args, const struct project_co
                      HEAL_MAX_DURATION, &s->strategy.health_timeout) != 0 ||
         opt_duration(args->opts, "strategy-timeout", HEAL_DEFAULT_STRATEGY_TIMEOUT, 0.001,
                      HEAL_MAX_DURATION, &s->strategy.timeout) != 0 ||
-        read_backoff(args->opts, &s->backoff) != 0 ||
+        backoff_options_read(args->opts, &heal_backoff, &s->backoff) != 0 ||
         read_codes(args->opts, "retry-on-exit", &s->retry_on) != 0 ||
         read_codes(args->opts, "never-retry-on-exit", &s->never_retry_on) != 0)
         return EXIT_USAGE;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/backoff_options.h"
 #include "cmd/command.h"
 #include "probe/attempt.h"
 #include "probe/report.h"
@@ -36,7 +37,7 @@ static const struct opt_spec probe_options[] = {
     { "timeout", 't', "DURATION", "deadline for the whole wait (default 60s)" },
     { "attempt-timeout", 0, "DURATION", "limit on one attempt (default 2s)" },
     { "interval", 0, "DURATION", "wait after the first failed attempt (default 100ms)" },
-    { "max-interval", 0, "DURATION", "longest wait between attempts (default 3s)" },
+    { "max-interval", 0, "DURATION", "longest wait between attempts (default 3s, or --interval when longer)" },
     { "backoff-factor", 0, "NUMBER", "growth of the wait per failed attempt (default 1.25)" },
     { "jitter", 0, "FRACTION", "random spread of each wait, 0-1 (default 0.2, 0 with --schedule)" },
     { "schedule", 0, "LIST", "fixed waits such as 2,4,8,10; the last one repeats" },
@@ -48,41 +49,13 @@ static const struct opt_spec probe_options[] = {
     { NULL, 0, NULL, NULL },
 };
 
-/* Reads the backoff options into b. Prints the error and returns -1 when invalid. */
-static int read_backoff(const struct opt_values *opts, struct backoff *b)
-{
-    const char *schedule = opt_get(opts, "schedule");
-    struct err err;
-
-    memset(b, 0, sizeof(*b));
-    if (schedule != NULL) {
-        if (opt_has(opts, "interval") || opt_has(opts, "max-interval") ||
-            opt_has(opts, "backoff-factor")) {
-            ui_error("--schedule '%s' cannot be combined with --interval, --max-interval or "
-                     "--backoff-factor", schedule);
-            ui_hint("a schedule lists every wait itself; drop one of the two");
-            return -1;
-        }
-        if (backoff_parse_schedule(schedule, b, &err) != 0) {
-            ui_error("--schedule: %s", err.msg);
-            return -1;
-        }
-    }
-    if (opt_duration(opts, "interval", PROBE_DEFAULT_INTERVAL, 0.001, PROBE_MAX_DURATION,
-                     &b->initial) != 0 ||
-        opt_duration(opts, "max-interval", PROBE_DEFAULT_MAX_INTERVAL, 0.001,
-                     PROBE_MAX_DURATION, &b->max) != 0 ||
-        opt_number(opts, "backoff-factor", PROBE_DEFAULT_FACTOR, 1.0, 100.0, &b->factor) != 0 ||
-        opt_number(opts, "jitter", schedule != NULL ? 0.0 : PROBE_DEFAULT_JITTER, 0.0, 1.0,
-                   &b->jitter) != 0)
-        return -1;
-    if (schedule == NULL && b->max < b->initial) {
-        ui_error("--max-interval %g s is shorter than --interval %g s", b->max, b->initial);
-        ui_hint("raise --max-interval or lower --interval");
-        return -1;
-    }
-    return 0;
-}
+static const struct backoff_defaults probe_backoff = {
+    .interval = PROBE_DEFAULT_INTERVAL,
+    .max_interval = PROBE_DEFAULT_MAX_INTERVAL,
+    .factor = PROBE_DEFAULT_FACTOR,
+    .jitter = PROBE_DEFAULT_JITTER,
+    .max_duration = PROBE_MAX_DURATION,
+};
 
 /* Reads the HTTP check options into check. Prints the error and returns -1 when invalid. */
 static int read_check(const struct opt_values *opts, struct probe_check *check)
@@ -184,7 +157,8 @@ static int probe_main(const struct command_args *args)
                      &config.timeout) != 0 ||
         opt_duration(args->opts, "attempt-timeout", PROBE_DEFAULT_ATTEMPT_TIMEOUT, 0.001,
                      PROBE_MAX_DURATION, &config.attempt_timeout) != 0 ||
-        read_backoff(args->opts, &config.backoff) != 0 || read_check(args->opts, &check) != 0)
+        backoff_options_read(args->opts, &probe_backoff, &config.backoff) != 0 ||
+        read_check(args->opts, &check) != 0)
         goto cleanup;
     headers = collect_headers(args->opts);
     check.headers = headers;

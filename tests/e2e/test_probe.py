@@ -275,6 +275,13 @@ def test_probe_tcp_healthy(aftershock, tcp_listener):
     assert f"tcp://127.0.0.1:{tcp_listener}: healthy after 1 attempt" in result.stdout
 
 
+def test_probe_long_interval_raises_cap(aftershock, tcp_listener):
+    # --interval above the default --max-interval of 3 s, given alone, is not a contradiction.
+    result = aftershock("probe", "--interval", "5s", f"tcp://127.0.0.1:{tcp_listener}")
+    assert result.returncode == 0, result.stderr
+    assert f"tcp://127.0.0.1:{tcp_listener}: healthy after 1 attempt" in result.stdout
+
+
 def test_probe_tcp_refused(aftershock):
     port = closed_port()
     result = aftershock("probe", "--timeout", "2", f"tcp://127.0.0.1:{port}")
