@@ -16,6 +16,7 @@
 
 #include "store/store.h"
 #include "util/log.h"
+#include "util/spawn.h"
 #include "util/timeutil.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -122,21 +123,7 @@ static void child_exec(const struct heal_exec_opts *opts, int out_fd, int err_fd
     if (opts->session != NULL)
         setenv(STORE_ENV_HEAL_SESSION, opts->session, 1);
     setenv(STORE_ENV_HEAL_ATTEMPT, attempt, 1);
-    if (opts->shell_command != NULL)
-        execl("/bin/sh", "sh", "-c", opts->shell_command, (char *)NULL);
-    else
-        execvp(opts->argv[0], opts->argv);
-    int e = errno;
-    if (write(report_fd, &e, sizeof(e)) < 0) {
-        /* The parent then reads end of file and treats the exec as done. */
-    }
-    _exit(127);
-}
-
-static void end_group(pid_t pid, int sig)
-{
-    if (kill(-pid, sig) != 0)
-        kill(pid, sig);
+    spawn_exec_child(opts->shell_command, opts->argv, report_fd);
 }
 
 /* Reports a program that could not be started the way a shell would. */
@@ -250,11 +237,11 @@ static void supervise(const struct heal_exec_opts *opts, pid_t pid, struct strea
             res->interrupted = stop_now;
             log_info("heal", "ending attempt %d: %s pid=%d", opts->attempt,
                      stop_now ? "interrupted" : "timed out", (int)pid);
-            end_group(pid, SIGTERM);
-            end_group(pid, SIGCONT);
+            spawn_signal_group(pid, SIGTERM);
+            spawn_signal_group(pid, SIGCONT);
             kill_at = now + HEAL_KILL_GRACE;
         } else if (kill_at > 0 && now >= kill_at) {
-            end_group(pid, SIGKILL);
+            spawn_signal_group(pid, SIGKILL);
             kill_at = now + 3600;
         }
     }

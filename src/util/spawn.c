@@ -67,18 +67,25 @@ static void child_exec(const struct spawn_opts *opts, int out_fd, int err_fd, in
         }
         _exit(127);
     }
-    if (opts->shell_command != NULL)
-        execl("/bin/sh", "sh", "-c", opts->shell_command, (char *)NULL);
+    spawn_exec_child(opts->shell_command, opts->argv, report_fd);
+}
+
+void spawn_exec_child(const char *shell_command, char *const *argv, int report_fd)
+{
+    int e;
+
+    if (shell_command != NULL)
+        execl("/bin/sh", "sh", "-c", shell_command, (char *)NULL);
     else
-        execvp(opts->argv[0], opts->argv);
-    int e = errno;
+        execvp(argv[0], argv);
+    e = errno;
     if (write(report_fd, &e, sizeof(e)) < 0) {
-        /* See above. */
+        /* The parent then reads end of file and reports a generic failure. */
     }
     _exit(127);
 }
 
-static void end_group(pid_t pid, int sig)
+void spawn_signal_group(pid_t pid, int sig)
 {
     if (kill(-pid, sig) != 0)
         kill(pid, sig);
@@ -187,11 +194,11 @@ int spawn_run(const struct spawn_opts *opts, struct spawn_result *res, struct er
         if (kill_at == 0 && (stop_now || late)) {
             res->timed_out = late && !stop_now;
             res->interrupted = stop_now;
-            end_group(pid, SIGTERM);
-            end_group(pid, SIGCONT);
+            spawn_signal_group(pid, SIGTERM);
+            spawn_signal_group(pid, SIGCONT);
             kill_at = now + SPAWN_KILL_GRACE;
         } else if (kill_at > 0 && now >= kill_at) {
-            end_group(pid, SIGKILL);
+            spawn_signal_group(pid, SIGKILL);
             kill_at = now + 3600;
         }
     }

@@ -45,4 +45,13 @@ int spawn_run(const struct spawn_opts *opts, struct spawn_result *res, struct er
 
 void spawn_result_release(struct spawn_result *res);
 
+/* In a forked child: runs shell_command through /bin/sh -c, or else argv
+ * looked up in PATH. When exec fails, writes its errno to report_fd (a
+ * close-on-exec pipe the parent reads) and exits with 127. */
+__attribute__((noreturn)) void spawn_exec_child(const char *shell_command, char *const *argv,
+                                                int report_fd);
+
+/* Sends sig to the process group of pid, or to pid alone when it leads none. */
+void spawn_signal_group(pid_t pid, int sig);
+
 #endif
