@@ -176,33 +176,50 @@ enum github_outcome github_request(const struct github_client *client, const cha
     return outcome;
 }
 
-/* Looks through the comments of issue number for marker; *id is 0 when none has it. */
-static enum github_outcome find_comment(const struct github_client *client, long number,
-                                        const char *marker, long long *id, struct err *err)
+/* Pages through GET base_path (at most MAX_PAGES pages)
+ * for the first item whose body contains marker, and sets *value to that
+ * item's integer field, or to 0 when no item has the marker. Pull requests,
+ * which the issues endpoint lists too, are skipped. */
+static enum github_outcome find_marked(const struct github_client *client, const char *base_path,
+                                       const char *marker, const char *field, long long *value,
+                                       struct err *err)
 {
-    *id = 0;
+    *value = 0;
     for (int page = 1; page <= MAX_PAGES; page++) {
         char path[512];
         json_t *list = NULL, *item;
         size_t i, count;
         enum github_outcome outcome;
 
-        snprintf(path, sizeof(path), "/repos/%s/issues/%ld/comments?per_page=%d&page=%d",
-                 client->repo, number, COMMENTS_PER_PAGE, page);
+        snprintf(path, sizeof(path), "%s%cper_page=%d&page=%d", base_path,
+                 strchr(base_path, '?') != NULL ? '&' : '?', COMMENTS_PER_PAGE, page);
         outcome = github_request(client, "GET", path, NULL, &list, err);
         if (outcome != GITHUB_OK)
             return outcome;
         count = json_array_size(list);
         json_array_foreach(list, i, item) {
             const char *body = json_string_value(json_object_get(item, "body"));
-            if (*id == 0 && body != NULL && strstr(body, marker) != NULL)
-                *id = json_integer_value(json_object_get(item, "id"));
+            bool pull_request = json_object_get(item, "pull_request") != NULL;
+
+            if (*value == 0 && !pull_request && body != NULL && strstr(body, marker) != NULL)
+                *value = json_integer_value(json_object_get(item, field));
         }
         json_decref(list);
-        if (*id != 0 || count < COMMENTS_PER_PAGE)
+        if (*value != 0 || count < COMMENTS_PER_PAGE)
             break;
     }
     return GITHUB_OK;
+}
+
+/* Looks through the comments of issue number for marker; *id is 0 when none has it. */
+static enum github_outcome find_comment(const struct github_client *client, long number,
+                                        const char *marker, long long *id, struct err *err)
+{
+    char base_path[400];
+
+    snprintf(base_path, sizeof(base_path), "/repos/%s/issues/%ld/comments", client->repo,
+             number);
+    return find_marked(client, base_path, marker, "id", id, err);
 }
 
 enum github_outcome github_upsert_comment(const struct github_client *client, long number,
@@ -232,31 +249,15 @@ enum github_outcome github_upsert_comment(const struct github_client *client, lo
 enum github_outcome github_find_issue(const struct github_client *client, const char *marker,
                                       long *number, struct err *err)
 {
-    *number = 0;
-    for (int page = 1; page <= MAX_PAGES; page++) {
-        char path[512];
-        json_t *list = NULL, *item;
-        size_t i, count;
-        enum github_outcome outcome;
+    char base_path[400];
+    long long found;
+    enum github_outcome outcome;
 
-        snprintf(path, sizeof(path), "/repos/%s/issues?state=open&labels=%s&per_page=%d&page=%d",
-                 client->repo, GITHUB_ISSUE_LABEL, COMMENTS_PER_PAGE, page);
-        outcome = github_request(client, "GET", path, NULL, &list, err);
-        if (outcome != GITHUB_OK)
-            return outcome;
-        count = json_array_size(list);
-        json_array_foreach(list, i, item) {
-            const char *body = json_string_value(json_object_get(item, "body"));
-            /* The issues endpoint also lists pull requests; they are not ours. */
-            if (*number == 0 && json_object_get(item, "pull_request") == NULL && body != NULL &&
-                strstr(body, marker) != NULL)
-                *number = (long)json_integer_value(json_object_get(item, "number"));
-        }
-        json_decref(list);
-        if (*number != 0 || count < COMMENTS_PER_PAGE)
-            break;
-    }
-    return GITHUB_OK;
+    snprintf(base_path, sizeof(base_path), "/repos/%s/issues?state=open&labels=%s",
+             client->repo, GITHUB_ISSUE_LABEL);
+    outcome = find_marked(client, base_path, marker, "number", &found, err);
+    *number = (long)found;
+    return outcome;
 }
 
 enum github_outcome github_open_issue(const struct github_client *client, const char *title,
