@@ -8,15 +8,34 @@
 #include "fault/toxic.h"
 #include "stress/stress.h"
 
-static enum undo_outcome undo_pause(const struct ledger_run *run, const struct fault_entry *e,
-                                    bool dry_run, char *message, size_t size)
+/* How one kind of process fault is undone and named in messages. */
+struct process_undo {
+    int signal;
+    const char *label;  /* "pid" or "stress worker pid" */
+    const char *verb;   /* "resume" or "stop" */
+    const char *done;   /* "resumed" or "stopped" */
+};
+
+static const struct process_undo resume_pause = { SIGCONT, "pid", "resume", "resumed" };
+/* Workers die with their run, so one is rarely left. */
+static const struct process_undo stop_worker = { SIGKILL, "stress worker pid", "stop", "stopped" };
+
+/* Signals the process of a pause or stress worker entry. A process from
+ * another boot, or a zombie, is gone; a pid with another start time is
+ * another process and is not signalled. */
+static enum undo_outcome undo_process(const struct ledger_run *run, const struct fault_entry *e,
+                                      const struct process_undo *how, bool dry_run,
+                                      char *message, size_t size)
 {
     unsigned long long ticks;
     char boot_id[64];
+    char state;
 
     ledger_boot_id(boot_id, sizeof(boot_id));
-    if (strcmp(boot_id, run->boot_id) != 0 || ledger_process_start(e->pid, &ticks, NULL) != 0) {
-        snprintf(message, size, "pid %d is gone; nothing to resume", (int)e->pid);
+    if (strcmp(boot_id, run->boot_id) != 0 ||
+        ledger_process_start(e->pid, &ticks, &state) != 0 || state == 'Z' || state == 'X') {
+        snprintf(message, size, "%s %d is gone; nothing to %s", how->label, (int)e->pid,
+                 how->verb);
         return UNDO_GONE;
     }
     if (ticks != e->start_ticks) {
@@ -25,14 +44,15 @@ static enum undo_outcome undo_pause(const struct ledger_run *run, const struct f
         return UNDO_DROPPED;
     }
     if (dry_run) {
-        snprintf(message, size, "would resume pid %d", (int)e->pid);
+        snprintf(message, size, "would %s %s %d", how->verb, how->label, (int)e->pid);
         return UNDO_DONE;
     }
-    if (kill(e->pid, SIGCONT) != 0) {
-        snprintf(message, size, "cannot resume pid %d: %s", (int)e->pid, strerror(errno));
+    if (kill(e->pid, how->signal) != 0) {
+        snprintf(message, size, "cannot %s %s %d: %s", how->verb, how->label, (int)e->pid,
+                 strerror(errno));
         return errno == ESRCH ? UNDO_GONE : UNDO_FAILED;
     }
-    snprintf(message, size, "resumed pid %d", (int)e->pid);
+    snprintf(message, size, "%s %s %d", how->done, how->label, (int)e->pid);
     return UNDO_DONE;
 }
 
@@ -70,39 +90,6 @@ static enum undo_outcome undo_toxic(const struct fault_entry *e, bool dry_run, c
     return UNDO_FAILED;
 }
 
-/* Kills a stress worker. Workers die with their run, so one is rarely left; a
- * pid with another start time is another process and is not signalled. */
-static enum undo_outcome undo_worker(const struct ledger_run *run, const struct fault_entry *e,
-                                     bool dry_run, char *message, size_t size)
-{
-    unsigned long long ticks;
-    char boot_id[64];
-    char state;
-
-    ledger_boot_id(boot_id, sizeof(boot_id));
-    if (strcmp(boot_id, run->boot_id) != 0 ||
-        ledger_process_start(e->pid, &ticks, &state) != 0 || state == 'Z' || state == 'X') {
-        snprintf(message, size, "stress worker pid %d is gone; nothing to stop", (int)e->pid);
-        return UNDO_GONE;
-    }
-    if (ticks != e->start_ticks) {
-        snprintf(message, size, "pid %d now belongs to another process (start time %llu, "
-                 "recorded %llu); not signalled", (int)e->pid, ticks, e->start_ticks);
-        return UNDO_DROPPED;
-    }
-    if (dry_run) {
-        snprintf(message, size, "would stop stress worker pid %d", (int)e->pid);
-        return UNDO_DONE;
-    }
-    if (kill(e->pid, SIGKILL) != 0) {
-        snprintf(message, size, "cannot stop stress worker pid %d: %s", (int)e->pid,
-                 strerror(errno));
-        return errno == ESRCH ? UNDO_GONE : UNDO_FAILED;
-    }
-    snprintf(message, size, "stopped stress worker pid %d", (int)e->pid);
-    return UNDO_DONE;
-}
-
 static enum undo_outcome undo_fill(const struct fault_entry *e, bool dry_run, char *message,
                                    size_t size)
 {
@@ -137,9 +124,9 @@ enum undo_outcome ledger_undo(const struct ledger_run *run, const struct fault_e
 {
     switch (entry->kind) {
     case FAULT_PAUSE:
-        return undo_pause(run, entry, dry_run, message, size);
+        return undo_process(run, entry, &resume_pause, dry_run, message, size);
     case FAULT_WORKER:
-        return undo_worker(run, entry, dry_run, message, size);
+        return undo_process(run, entry, &stop_worker, dry_run, message, size);
     case FAULT_FILL:
         return undo_fill(entry, dry_run, message, size);
     case FAULT_TOXIC:
