@@ -56,7 +56,7 @@ static int read_finding(json_t *item, size_t i, struct deps_report *report, stru
         message == NULL || !json_is_integer(line) || !json_is_integer(column))
         return err_set(err, "findings[%zu] lacks code, severity, path, line, column or message",
                        i);
-    /* Without a parse error, the first error-severity finding says why deps failed. */
+    /* Without a parse error, the first error-severity finding gives the cause of the deps failure. */
     if (report->first_error == NULL && strcmp(severity, "error") == 0 &&
         asprintf(&report->first_error, "%s:%lld: %s", path, (long long)json_integer_value(line),
                  message) < 0)

@@ -8,7 +8,7 @@
 
 #include "util/err.h"
 
-/* The schema version this reader knows. */
+/* The schema version this reader supports. */
 #define CHECK_DEPS_JSON_VERSION 1
 
 /* One import that no requirements file declares: a DEP001 finding, or,

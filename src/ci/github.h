@@ -37,7 +37,7 @@ enum github_outcome {
  * Retries 5xx responses, 429, a 403 that reports an exhausted rate limit,
  * and transport errors, waiting retry_delay * 2^n seconds or as
  * long as Retry-After or x-ratelimit-reset ask (at most
- * GITHUB_MAX_RETRY_WAIT). *response gets the parsed body of a 2xx answer
+ * GITHUB_MAX_RETRY_WAIT). *response gets the parsed body of a 2xx response
  * (NULL when empty; may be NULL). err gets a message with what to check
  * unless the outcome is GITHUB_OK. */
 enum github_outcome github_request(const struct github_client *client, const char *method,

@@ -14,7 +14,7 @@ struct scan_file {
     char *path;              /* as reached from the root given, e.g. "pkg/mod.py" */
     char *dir;               /* folder holding the file */
     bool notebook;
-    bool failed;             /* parse or read error: imports.error_* say why */
+    bool failed;             /* parse or read error: imports.error_* give the cause */
     struct py_imports imports;
 };
 

@@ -112,7 +112,7 @@ static int check_memory_share(uint64_t bytes, struct err *err)
                    "%s): choose a smaller size", want, MEMORY_SHARE_MAX * 100, limit);
 }
 
-/* Starts one worker: spawned idle, recorded in the ledger, then told to go. */
+/* Starts one worker: spawned idle, recorded in the ledger, then signalled to start. */
 static int start_worker(const struct activity_env *env, struct stress_state *st,
                         enum stress_worker_kind kind, const struct stress_spec *spec,
                         struct err *err)
@@ -188,7 +188,8 @@ static int start_fill(const struct activity_env *env, struct stress_state *st,
 
     stress_format_size(st->fill.written, size_text, sizeof(size_text));
     if (disk_full)
-        log_warn("stress", "the disk is full: the fill file holds %s of the size asked path=%s",
+        log_warn("stress",
+                 "the disk is full: the fill file reached %s of the requested size path=%s",
                  size_text, st->fill.path);
     else
         log_info("stress", "filled path=%s size=%s", st->fill.path, size_text);
@@ -198,7 +199,7 @@ static int start_fill(const struct activity_env *env, struct stress_state *st,
     return 0;
 }
 
-/* Undoes every applied fault and forgets it in the ledger. Returns 0, or -1
+/* Undoes every applied fault and removes it from the ledger. Returns 0, or -1
  * with err set when the fill file could not be removed (it stays in the ledger). */
 static int stop_all(const struct activity_env *env, struct stress_state *st, struct err *err)
 {

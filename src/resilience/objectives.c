@@ -64,7 +64,15 @@ static int read_percentile(json_t *o, size_t i, double *out, struct err *err)
 
 const char *objective_percentile_name(double p)
 {
-    return p >= 100 ? "max" : p >= 99.9 ? "p99.9" : p >= 99 ? "p99" : p >= 90 ? "p90" : "p50";
+    if (p >= 100)
+        return "max";
+    if (p >= 99.9)
+        return "p99.9";
+    if (p >= 99)
+        return "p99";
+    if (p >= 90)
+        return "p90";
+    return "p50";
 }
 
 static void default_name(struct objective *o)

@@ -27,7 +27,8 @@ struct objective {
 };
 
 /* A verdict on one objective. measured is NAN when nothing could be
- * measured; reason then says why, and may explain a miss otherwise. */
+ * measured, and reason then gives the cause. Otherwise reason may explain a
+ * miss. */
 struct verdict {
     const struct objective *objective;
     double measured;
@@ -64,22 +65,22 @@ struct fault_window {
 /* Lists the faults of a journal's method: every action except traffic, from
  * its start to its end. A toxic added (or updated) lasts until a later
  * toxic removal on the same proxy in the method, else until the rollbacks
- * end; a STOP signal without a duration lasts until the rollbacks end.
+ * end. A STOP signal without a duration lasts until the rollbacks end.
  * Returns the count; *out is malloc'd (NULL for none). */
 size_t resilience_fault_windows(json_t *journal, struct fault_window **out);
 
-/* Seconds of a fault a second must hold to count as `during` it: enough to
+/* Seconds of a fault a second must contain to count as `during` it: enough to
  * ignore clock noise at a second boundary (docs/resilience.md). */
 #define RESILIENCE_MIN_OVERLAP 0.001
 
 /* True when fault w counts in the second [from, from + 1) (epoch seconds):
- * it covers at least RESILIENCE_MIN_OVERLAP of it, or the second holds the
- * middle of the fault. */
+ * it covers at least RESILIENCE_MIN_OVERLAP of it, or the second contains
+ * the middle of the fault. */
 bool resilience_fault_in_second(const struct fault_window *w, double from);
 
 /* Marks each second of every traffic timeline in the journal with its
  * phase ("before", "during", "between", "after") and, during faults, their
- * names; adds the fault list to each traffic document. */
+ * names. Also adds the fault list to each traffic document. */
 void resilience_mark_phases(json_t *journal);
 
 /* The traffic result a journal's objectives are judged on: the run-wide
@@ -87,7 +88,7 @@ void resilience_mark_phases(json_t *journal);
  * NULL when there is none. */
 json_t *resilience_traffic(json_t *journal);
 
-/* Why a journal could not be judged, so the caller can give a fitting hint. */
+/* Cause of a journal that could not be judged, so the caller can give a fitting hint. */
 enum judge_problem {
     JUDGE_OK,
     JUDGE_NO_FILE,        /* missing, a folder, or unreadable */

@@ -31,7 +31,7 @@ void stress_format_size(uint64_t bytes, char *out, size_t size);
 
 enum stress_worker_kind {
     STRESS_CPU,    /* keeps one CPU busy for load percent of each 100 ms period */
-    STRESS_MEMORY, /* maps, touches and holds a number of bytes */
+    STRESS_MEMORY, /* maps, touches and keeps a number of bytes */
 };
 
 /* One worker process. Invariant: while pid > 0 the process is a child of
@@ -91,7 +91,7 @@ int stress_fill_open_folder(struct stress_fill *fill, const char *folder, const 
  * appeared since. Returns 0 or -1 with err set. */
 int stress_fill_create(struct stress_fill *fill, struct err *err);
 
-/* Writes to the file until it holds bytes, or the disk is full (then
+/* Writes to the file until it contains bytes, or the disk is full (then
  * *disk_full is set), or *stop is set. Returns 0 or -1 with err set. */
 int stress_fill_write(struct stress_fill *fill, uint64_t bytes, volatile sig_atomic_t *stop,
                       bool *disk_full, struct err *err);

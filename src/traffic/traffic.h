@@ -44,7 +44,7 @@ struct traffic_spec {
     int n_statuses;
     double rate;            /* requests per second, > 0 */
     double duration;        /* seconds; 0: until stopped */
-    int connections;        /* most requests in flight at once */
+    int connections;        /* maximum requests in flight at once */
     double timeout;         /* seconds per request, counted from the intended send time */
     bool verify_tls;
     double tail;            /* run-wide traffic only: seconds to keep sending after the run */

@@ -133,9 +133,12 @@ static void collect_done(struct engine *e)
         CURLcode rc = msg->data.result;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&slot);
         int failure = classify(e, easy, rc);
+        const char *message = NULL;
+
+        if (failure >= 0)
+            message = slot->error[0] != '\0' ? slot->error : curl_easy_strerror(rc);
         curl_multi_remove_handle(st->multi, easy);
-        engine_record(e, slot->second, slot->intended, time_monotonic(), failure,
-                      failure < 0 ? NULL : slot->error[0] ? slot->error : curl_easy_strerror(rc));
+        engine_record(e, slot->second, slot->intended, time_monotonic(), failure, message);
         st->idle[e->idle++] = slot;
     }
 }

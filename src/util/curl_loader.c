@@ -123,7 +123,7 @@ CURL *curl_easy_init(void)
     return curl_loaded() ? api.easy_init() : NULL;
 }
 
-/* A curl option's number tells the type of its one argument: below
+/* A curl option's number gives the type of its one argument: below
  * CURLOPTTYPE_OBJECTPOINT a long, then pointers (data and functions), then
  * curl_off_t, then blobs passed by pointer. Multi options use the same
  * numbering. */

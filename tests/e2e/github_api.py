@@ -20,7 +20,7 @@ class Recorded:
 
 class FakeGitHub:
     """Responses come from routes: (method, path) -> list of (status, headers, body); the last
-    response of a list repeats. Unrouted requests get 599 so a test sees them."""
+    response of a list repeats. Unrouted requests get 599 so a test detects them."""
 
     def __init__(self):
         self.requests = []

@@ -441,7 +441,7 @@ def test_every_unresolved_reference_is_listed(repo, aftershock):
     assert not any("greeting" in p or "${region}" in p for p in problems)
 
 
-def test_invalid_file_under_only_two_gets_its_own_fix(repo, aftershock):
+def test_only_two_invalid_file_hint(repo, aftershock):
     plant_invalid_experiment(repo)
     proc = run_check(aftershock, "--only", "2")
     checks, _ = results(proc)

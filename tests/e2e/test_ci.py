@@ -237,7 +237,7 @@ def test_summary_to_stdout(aftershock, tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "## Chaos validation: ❌ failed" in out
-    # The run completed but an objective was missed: the word says what failed.
+    # The run completed but an objective was missed: the word names what failed.
     assert "| checkout survives | ❌ objectives missed | 1/2 | 50.0 | 2.5 s |" in out
     assert "| checkout survives | availability | availability | during | 99 % | 97.5 % | ❌" in out
     # '<' and '>' in a reason are written alike, as entities.

@@ -157,7 +157,7 @@ def test_junit_is_parsed_back(aftershock, tmp_path, flaky):
 
 
 def test_recovery_time_met_and_missed(aftershock, tmp_path, flaky):
-    """The fault action lasts 1 s but the service answers 503 for 3 s more."""
+    """The fault action lasts 1 s but the service returns 503 for 3 s more."""
     experiment = {
         "title": "slow recovery", "description": "d",
         "traffic": {"url": flaky.url, "rate": 20, "timeout": 5, "tail": 9},
@@ -383,7 +383,7 @@ def test_phase_names_accepted_by_a_dry_run(aftershock, tmp_path, phase):
     assert result.returncode == 0, result.stderr
 
 
-def test_misspelled_phase_in_a_journal_is_refused_by_verify(aftershock, tmp_path):
+def test_verify_rejects_misspelled_phase(aftershock, tmp_path):
     journal = tmp_path / "journal.json"
     journal.write_text(json.dumps({"status": "completed", "experiment": phase_experiment("look")}))
     verify = aftershock("verify", journal)

@@ -124,7 +124,7 @@ static void test_phases_and_verdicts(void **state)
     assert_false(r.verdicts[0].met);
     assert_true(fabs(r.verdicts[1].measured - 100.0) < 1e-9);
     assert_true(r.verdicts[1].met);
-    /* Bucket 100 holds exactly 100 µs. */
+    /* Bucket 100 contains exactly 100 µs. */
     assert_true(fabs(r.verdicts[2].measured - 0.100) < 1e-9);
     assert_true(r.verdicts[2].met);
     /* Healthy from second 8 on: 8.0 - 5.5 = 2.5 s, over the 2 s limit. */
@@ -163,7 +163,7 @@ static void test_sliver_of_a_fault_is_not_during(void **state)
     json_decref(j);
 }
 
-/* A fault shorter than RESILIENCE_MIN_OVERLAP counts in the second that holds its middle. */
+/* A fault shorter than RESILIENCE_MIN_OVERLAP counts in the second that contains its middle. */
 static void test_short_fault_counts_where_its_middle_is(void **state)
 {
     static const int all[12] = { 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10 };
